@@ -1,0 +1,52 @@
+// OpenContact's own small script: confirmations, copy buttons and drag-and-drop ordering.
+// Everything works without it (forms post normally); it only makes pages nicer.
+(function () {
+  "use strict";
+
+  // <form data-confirm="…"> asks before submitting (CSP forbids inline handlers).
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var msg = form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  }, true);
+
+  // <button data-copy="#selector"> copies the text of an element.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-copy]");
+    if (!btn) return;
+    var el = document.querySelector(btn.getAttribute("data-copy"));
+    if (!el || !navigator.clipboard) return;
+    navigator.clipboard.writeText(el.textContent.trim()).then(function () {
+      var done = btn.getAttribute("data-copied");
+      if (done) { var old = btn.textContent; btn.textContent = done; setTimeout(function () { btn.textContent = old; }, 1500); }
+    });
+  });
+
+  // [data-sortable] lists: after a drag, the enclosing form (whose hidden inputs follow the
+  // list order) is submitted with htmx, or natively when htmx is missing.
+  function initSortables(root) {
+    if (!window.Sortable) return;
+    root.querySelectorAll("[data-sortable]").forEach(function (list) {
+      if (list.dataset.sortableReady) return;
+      list.dataset.sortableReady = "1";
+      window.Sortable.create(list, {
+        animation: 150,
+        handle: list.querySelector(".drag-handle") ? ".drag-handle" : undefined,
+        ghostClass: "sortable-ghost",
+        onEnd: function () {
+          var form = list.closest("form");
+          if (!form || list.hasAttribute("data-no-autosave")) return;
+          if (window.htmx && form.hasAttribute("hx-post")) { window.htmx.trigger(form, "sorted"); }
+          else { form.requestSubmit ? form.requestSubmit() : form.submit(); }
+        }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initSortables(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) { initSortables(ev.target); });
+
+  // Close open <details> menus when clicking elsewhere.
+  document.addEventListener("click", function (ev) {
+    document.querySelectorAll("details[open]").forEach(function (d) { if (!d.contains(ev.target)) d.removeAttribute("open"); });
+  });
+})();

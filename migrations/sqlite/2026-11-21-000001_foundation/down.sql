@@ -1,0 +1,14 @@
+DROP TABLE company_infos;
+DROP TABLE smtp_settings;
+DROP TABLE permission_audit;
+DROP TABLE login_events;
+DROP TABLE account_tokens;
+DROP TABLE categories;
+DROP TABLE menu_restrictions;
+DROP TABLE menu_access;
+DROP TABLE group_members;
+DROP TABLE agent_groups;
+DROP TABLE service_members;
+DROP TABLE services;
+DROP TABLE users;
+DROP TABLE organizations;

@@ -1,0 +1,53 @@
+//! Runtime configuration: environment variables (`OPENCONTACT_*`) with command-line overrides,
+//! resolved once at start-up into [`Config`].
+
+use std::path::PathBuf;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub bind: String,
+    /// Directory for the SQLite file, the secret key and uploaded files.
+    pub data_dir: PathBuf,
+    /// Public base URL used in mails and links, without a trailing slash.
+    pub base_url: String,
+    /// Trust `X-Forwarded-For` / `Forwarded` for the client address (only behind a proxy).
+    pub trust_forwarded: bool,
+    /// Mark the session cookie `Secure` (on when the base URL is https).
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Builds the configuration from optional overrides, falling back to the defaults of
+    /// ARCHITECTURE §2. The database URL defaults to an SQLite file inside the data directory.
+    pub fn resolve(
+        database_url: Option<String>,
+        bind: Option<String>,
+        data_dir: Option<PathBuf>,
+        base_url: Option<String>,
+    ) -> Config {
+        let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("opencontact.db").display()));
+        let bind = bind.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let base_url = base_url
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        let trust_forwarded = std::env::var("OPENCONTACT_TRUST_FORWARDED")
+            .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+            .unwrap_or(false);
+        let secure_cookies = base_url.starts_with("https://");
+        Config {
+            database_url,
+            bind,
+            data_dir,
+            base_url,
+            trust_forwarded,
+            secure_cookies,
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Diesel table definitions shared by both backends. Only portable SQL types are used here
+//! (`BigInt`, `Integer`, `Text`, `Bool`, `Timestamp`), so one schema serves SQLite and PostgreSQL.
+#![allow(missing_docs)]
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        org_uid -> Text,
+        org_key_enc -> Text,
+        logo_path -> Nullable<Text>,
+        logo_mime -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        login -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        ui_lang -> Text,
+        password_hash -> Nullable<Text>,
+        is_org_admin -> Bool,
+        active -> Bool,
+        cti_id -> Nullable<Text>,
+        cti_no -> Nullable<Text>,
+        password_changed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        code -> Text,
+        kind -> Text,
+        name -> Text,
+        languages -> Text,
+        default_lang -> Text,
+        timezone -> Text,
+        editor_type -> Text,
+        features -> Text,
+        enabled -> Bool,
+        open_api_enabled -> Bool,
+        service_key_enc -> Nullable<Text>,
+        hc_frame_ancestors -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_members (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        perm_ticket -> Bool,
+        perm_chat -> Bool,
+        perm_phone -> Bool,
+        perm_callback_assign -> Bool,
+        perm_forward -> Bool,
+        perm_view_logs -> Bool,
+        perm_extract -> Bool,
+        ticket_assignable -> Bool,
+        chat_assignable -> Bool,
+        assignment_control -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_groups (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        display_order -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> BigInt,
+        user_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    menu_access (service_id, menu) {
+        service_id -> BigInt,
+        menu -> Text,
+        partial -> Bool,
+    }
+}
+
+diesel::table! {
+    menu_restrictions (service_id, menu, user_id) {
+        service_id -> BigInt,
+        menu -> Text,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        tree -> Text,
+        parent_id -> Nullable<BigInt>,
+        level -> Integer,
+        position -> Integer,
+        names -> Text,
+        helpcenter_enabled -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_events (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        login -> Text,
+        kind -> Text,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    permission_audit (id) {
+        id -> BigInt,
+        service_id -> Nullable<BigInt>,
+        service_code -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        target_id -> Nullable<BigInt>,
+        target_name -> Text,
+        operation -> Text,
+        before_value -> Text,
+        after_value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    smtp_settings (id) {
+        id -> BigInt,
+        host -> Text,
+        port -> Integer,
+        tls_mode -> Text,
+        username -> Text,
+        password_enc -> Nullable<Text>,
+        from_address -> Text,
+        from_name -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    company_infos (id) {
+        id -> BigInt,
+        title -> Text,
+        company_info -> Text,
+        copyright -> Text,
+        terms -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(service_members -> services (service_id));
+diesel::joinable!(service_members -> users (user_id));
+diesel::joinable!(agent_groups -> services (service_id));
+diesel::joinable!(group_members -> agent_groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    services,
+    service_members,
+    agent_groups,
+    group_members,
+    menu_access,
+    menu_restrictions,
+    categories,
+    account_tokens,
+    login_events,
+    permission_audit,
+    smtp_settings,
+    company_infos,
+);

@@ -1,0 +1,89 @@
+//! OpenContact: a self-hosted customer-service platform (help center, tickets, chat, phone,
+//! automation, statistics and a Contiple-compatible Open API) in one binary, on an embedded
+//! SQLite database or on PostgreSQL.
+//!
+//! [`app`] builds the actix-web application that both `main.rs` and the integration tests use.
+
+pub mod agents;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod mail;
+pub mod org;
+pub mod services;
+pub mod web;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, web as aweb};
+
+pub use config::Config;
+pub use crypto::SecretKey;
+pub use db::Db;
+
+/// Shared application state.
+pub struct AppState {
+    /// Database handle.
+    pub db: Db,
+    /// Configuration.
+    pub config: Config,
+    /// Installation secret.
+    pub secret: SecretKey,
+}
+
+impl AppState {
+    /// Opens the database (applying migrations) and loads or creates the secret key.
+    pub fn open(config: Config) -> anyhow::Result<AppState> {
+        let secret = SecretKey::load_or_create(&config.data_dir)?;
+        let db = Db::connect(&config.database_url, 16)?;
+        db.migrate()?;
+        Ok(AppState { db, config, secret })
+    }
+}
+
+/// Builds the application: state, middleware and the route table.
+pub fn app(
+    state: aweb::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let key = Key::from(state.secret.cookie_key());
+    let secure = state.config.secure_cookies;
+    App::new()
+        .app_data(state)
+        .app_data(aweb::FormConfig::default().limit(1024 * 1024))
+        .configure(web::routes::configure)
+        .default_service(aweb::to(web::errors::not_found))
+        .wrap(from_fn(web::csrf::check))
+        .wrap(from_fn(web::errors::pages))
+        .wrap(
+            SessionMiddleware::builder(CookieSessionStore::default(), key)
+                .cookie_name("oc_session".into())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(actix_web::cookie::time::Duration::hours(12)),
+                )
+                .build(),
+        )
+        .wrap(from_fn(web::headers::apply))
+        .wrap(tracing_actix_web::TracingLogger::default())
+}

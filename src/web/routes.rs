@@ -1,0 +1,17 @@
+//! The route table: every feature's routes, registered in one place.
+
+use actix_web::web;
+
+/// Registers all routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(crate::web::health::healthz))
+        .route(
+            "/assets/{path:.*}",
+            web::get().to(crate::web::assets::serve_asset),
+        )
+        .route("/logo", web::get().to(crate::org::logo::serve_logo));
+    crate::auth::routes(cfg);
+    crate::org::routes(cfg);
+    crate::services::routes(cfg);
+    crate::agents::routes(cfg);
+}
