@@ -218,7 +218,6 @@ pub fn lang_cookie(lang: Lang) -> Cookie<'static> {
 
 /// `GET /lang/{code}?next=…` — remembers the chosen language (a preference, not account data).
 pub async fn switch_language(
-    req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -228,6 +227,5 @@ pub async fn switch_language(
         .insert_header(("Location", next))
         .finish();
     let _ = resp.add_cookie(&lang_cookie(lang));
-    let _ = req;
     Ok(resp)
 }

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -169,7 +169,6 @@ pub async fn send(
             mail.html.clone(),
         ))
         .map_err(|e| MailError::Message(e.to_string()))?;
-    let _ = ContentType::TEXT_PLAIN;
     let host = settings.host.clone();
     let tls = match settings.tls() {
         TlsMode::Plain => Tls::None,
