@@ -43,7 +43,10 @@ pub fn negotiate_lang(req: &actix_web::dev::RequestHead) -> Lang {
         .headers()
         .get(actix_web::http::header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("oc_lang=")))
+        .and_then(|c| {
+            c.split(';')
+                .find_map(|kv| kv.trim().strip_prefix("oc_lang="))
+        })
         .and_then(Lang::parse);
     if let Some(lang) = cookie_lang {
         return lang;

@@ -32,7 +32,35 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
     pub smtp: SmtpSink,
     _dir: tempfile::TempDir,
-    pg_drop: Option<PgDropGuard>,
+    pg_drop: Option<PgDatabase>,
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards; `None` on SQLite runs.
+pub struct PgDatabase {
+    pub url: String,
+    _guard: PgDropGuard,
+}
+
+impl PgDatabase {
+    /// Creates a database when `TEST_DATABASE_URL` is set.
+    pub fn create() -> Option<PgDatabase> {
+        let url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!("oc_test_{}", opencontact::crypto::random_hex(8));
+        let mut admin = diesel::PgConnection::establish(&url)
+            .expect("TEST_DATABASE_URL must point at a reachable PostgreSQL database");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        Some(PgDatabase {
+            url: with_database(&url, &name),
+            _guard: PgDropGuard {
+                admin_url: url,
+                name,
+            },
+        })
+    }
 }
 
 /// Drops the per-test PostgreSQL database.
@@ -75,26 +103,10 @@ impl TestApp {
     /// Starts a fresh application with an SMTP sink configured as its mail server.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (database_url, pg_drop) = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => {
-                let name = format!("oc_test_{}", opencontact::crypto::random_hex(8));
-                let mut admin = diesel::PgConnection::establish(&url)
-                    .expect("TEST_DATABASE_URL must point at a reachable PostgreSQL database");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .expect("create test database");
-                (
-                    with_database(&url, &name),
-                    Some(PgDropGuard {
-                        admin_url: url,
-                        name,
-                    }),
-                )
-            }
-            _ => (
-                format!("sqlite://{}", dir.path().join("test.db").display()),
-                None,
-            ),
+        let pg_drop = PgDatabase::create();
+        let database_url = match &pg_drop {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("test.db").display()),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
