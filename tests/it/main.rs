@@ -10,5 +10,6 @@
 mod support;
 
 mod auth;
+mod browser;
 mod cli;
 mod foundation;
