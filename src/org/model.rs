@@ -178,10 +178,14 @@ pub fn run_setup(
 
 /// Whether the organization still needs setting up (no organization or no member).
 pub fn needs_setup(conn: &mut DbConn) -> QueryResult<bool> {
-    let orgs: i64 = organizations::table.count().get_result(conn)?;
-    if orgs == 0 {
+    // Existence checks, not counts: this runs on every visit to `/` and `/login`.
+    let org: Option<i64> = organizations::table
+        .select(organizations::id)
+        .first(conn)
+        .optional()?;
+    if org.is_none() {
         return Ok(true);
     }
-    let members: i64 = users_t::table.count().get_result(conn)?;
-    Ok(members == 0)
+    let member: Option<i64> = users_t::table.select(users_t::id).first(conn).optional()?;
+    Ok(member.is_none())
 }

@@ -342,17 +342,21 @@ pub fn validate_service_code(
     } else if RESERVED_CODES.contains(&code.to_ascii_lowercase().as_str()) {
         errors.add(field, "validation.service_id_reserved");
     } else {
-        let lower = code.to_ascii_lowercase();
-        let taken = services::table
-            .select(services::code)
-            .load::<String>(conn)?
-            .iter()
-            .any(|c| c.to_ascii_lowercase() == lower);
-        if taken {
+        let taken: Option<i64> = services::table
+            .filter(lower(services::code).eq(code.to_ascii_lowercase()))
+            .select(services::id)
+            .first(conn)
+            .optional()?;
+        if taken.is_some() {
             errors.add(field, "validation.service_id_taken");
         }
     }
     Ok(())
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on SQLite and PostgreSQL for ASCII text.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Top-level paths a service ID may not shadow.
