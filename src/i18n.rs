@@ -68,10 +68,10 @@ impl Lang {
                         .and_then(|v| v.parse::<f32>().ok())
                 })
                 .unwrap_or(1.0);
-            if let Some(lang) = Lang::parse(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            if let Some(lang) = Lang::parse(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l)

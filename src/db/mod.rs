@@ -147,10 +147,10 @@ impl Db {
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Db> {
         let parsed = DbUrl::parse(url).map_err(anyhow::Error::msg)?;
         if parsed.backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&parsed.target).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
-                }
+            if let Some(dir) = std::path::Path::new(&parsed.target).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)?;
             }
             let mut conn = diesel::SqliteConnection::establish(&parsed.target)?;
             conn.batch_execute("PRAGMA journal_mode = WAL;")?;

@@ -35,10 +35,11 @@ pub fn is_api_path(path: &str) -> bool {
 
 fn same_origin(req: &ServiceRequest) -> bool {
     let headers = req.headers();
-    if let Some(site) = headers.get("Sec-Fetch-Site").and_then(|v| v.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+    if let Some(site) = headers.get("Sec-Fetch-Site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
     }
     if let Some(origin) = headers.get("Origin").and_then(|v| v.to_str().ok()) {
         let host = req.connection_info().host().to_string();

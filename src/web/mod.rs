@@ -47,10 +47,9 @@ pub fn negotiate_lang(req: &actix_web::dev::RequestHead) -> Lang {
             c.split(';')
                 .find_map(|kv| kv.trim().strip_prefix("oc_lang=").map(str::to_string))
         })
+        && let Some(lang) = Lang::parse(&cookie)
     {
-        if let Some(lang) = Lang::parse(&cookie) {
-            return lang;
-        }
+        return lang;
     }
     req.headers()
         .get(actix_web::http::header::ACCEPT_LANGUAGE)
@@ -94,10 +93,8 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 /// The client's address: the socket peer, or the first forwarded address when configured to
 /// trust a reverse proxy.
 pub fn client_ip(req: &HttpRequest, trust_forwarded: bool) -> String {
-    if trust_forwarded {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return ip.to_string();
-        }
+    if trust_forwarded && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return ip.to_string();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())
