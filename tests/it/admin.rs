@@ -197,9 +197,9 @@ async fn organization_name_ids_and_key() {
     let key = app.state.secret.decrypt(&key_enc).unwrap();
     let page = c.get("/admin/organization").await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.texts("#org-uid"), [uid.clone()]);
+    assert_eq!(page.texts("#org-uid"), std::slice::from_ref(&uid));
     assert_eq!(uid.len(), 16);
-    assert_eq!(page.texts("#org-key"), [key.clone()]);
+    assert_eq!(page.texts("#org-key"), std::slice::from_ref(&key));
     assert!(page.has("button[data-copy='#org-uid']") && page.has("button[data-copy='#org-key']"));
     assert!(page.has("form[action='/admin/organization/key'][data-confirm]"));
     assert!(page.has("a.active[href='/admin/organization']"));
@@ -363,7 +363,8 @@ async fn adding_a_service_validates_and_makes_the_creator_its_administrator() {
     assert!(list.text.contains("Demo Support"));
     assert_eq!(c.get("/admin/services/new").await.status, 200);
 
-    let cases: [(&[(&str, &str)], &str, &str); 7] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 7] = [
         (
             &[("service_id", "demo")],
             "service_id",
