@@ -32,8 +32,8 @@ const MAX_UPLOAD_BODY: usize = 8 * 1024 * 1024;
 pub struct OrganizationPage {
     /// Shared context.
     pub ctx: PageCtx,
-    /// Name in the form.
-    pub name: String,
+    /// Name in the form (not `name`: the form macros bind a parameter of that name).
+    pub name_value: String,
     /// The organization ID.
     pub org_uid: String,
     /// The decrypted organization key.
@@ -79,7 +79,7 @@ async fn page(
     ctx.org_name = org.name.clone();
     ctx.has_logo = org.logo_path.is_some();
     Ok(OrganizationPage {
-        name: name.unwrap_or_else(|| org.name.clone()),
+        name_value: name.unwrap_or_else(|| org.name.clone()),
         org_key: org.org_key(&v.state.secret)?,
         org_uid: org.org_uid,
         base_url: v.state.config.base_url.clone(),

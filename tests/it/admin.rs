@@ -203,6 +203,8 @@ async fn organization_name_ids_and_key() {
     assert!(page.has("button[data-copy='#org-uid']") && page.has("button[data-copy='#org-key']"));
     assert!(page.has("form[action='/admin/organization/key'][data-confirm]"));
     assert!(page.has("a.active[href='/admin/organization']"));
+    assert!(page.has("input[name=name][value='Acme']"));
+    assert_eq!(page.texts("#access-url"), std::slice::from_ref(&app.base));
 
     let bad = c.post_form("/admin/organization", &[("name", "  ")]).await;
     assert_eq!(bad.status, 422);
