@@ -15,7 +15,10 @@ use opencontact::{AppState, Config, Db, SecretKey};
 const PASSWORD: &str = "Bench-password-1";
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn seed(db: &Db, secret: &SecretKey, members: usize, events: usize) {
@@ -51,7 +54,8 @@ fn seed(db: &Db, secret: &SecretKey, members: usize, events: usize) {
                 "('member{i}', 'Member {i}', 'member{i}@bench.test', '', 'en', '{hash}', FALSE, TRUE, '{now}', '{now}')"
             ));
         }
-        db.write_blocking(|c| Ok(c.batch_execute(&sql)?)).expect("seed members");
+        db.write_blocking(|c| Ok(c.batch_execute(&sql)?))
+            .expect("seed members");
     }
     for chunk_start in (0..events).step_by(2000) {
         let mut sql = String::from(
@@ -72,7 +76,8 @@ fn seed(db: &Db, secret: &SecretKey, members: usize, events: usize) {
                 i % 10
             ));
         }
-        db.write_blocking(|c| Ok(c.batch_execute(&sql)?)).expect("seed events");
+        db.write_blocking(|c| Ok(c.batch_execute(&sql)?))
+            .expect("seed events");
     }
 }
 
@@ -88,14 +93,22 @@ struct Stats {
 async fn measure(client: &reqwest::Client, base: &str, name: &str, path: &str, n: usize) -> Stats {
     // Warm-up.
     for _ in 0..5 {
-        let r = client.get(format!("{base}{path}")).send().await.expect("request");
+        let r = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("request");
         assert!(r.status().is_success(), "{path}: {}", r.status());
         let _ = r.bytes().await;
     }
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let r = client.get(format!("{base}{path}")).send().await.expect("request");
+        let r = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("request");
         let status = r.status();
         let _ = r.bytes().await;
         times.push(t.elapsed());
@@ -104,16 +117,25 @@ async fn measure(client: &reqwest::Client, base: &str, name: &str, path: &str, n
     times.sort();
     let pick = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
-    Stats { name: name.into(), n, p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), mean }
+    Stats {
+        name: name.into(),
+        n,
+        p50: pick(0.5),
+        p95: pick(0.95),
+        p99: pick(0.99),
+        mean,
+    }
 }
 
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
@@ -142,7 +164,10 @@ async fn main() {
     db.migrate().expect("migrate");
     let t = Instant::now();
     seed(&db, &secret, members, events);
-    eprintln!("seeded {members} members and {events} login events in {:.1?}", t.elapsed());
+    eprintln!(
+        "seeded {members} members and {events} login events in {:.1?}",
+        t.elapsed()
+    );
     let backend = db.backend().name();
     let state = actix_web::web::Data::new(AppState { db, config, secret });
     let s2 = state.clone();
@@ -158,7 +183,14 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let login_page = client.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
+    let login_page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
     let token = login_page
         .split("name=\"csrf_token\" value=\"")
         .nth(1)
@@ -167,7 +199,11 @@ async fn main() {
         .to_string();
     let r = client
         .post(format!("{base}/login"))
-        .form(&[("login", "admin"), ("password", PASSWORD), ("csrf_token", token.as_str())])
+        .form(&[
+            ("login", "admin"),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
         .send()
         .await
         .expect("login");
@@ -177,7 +213,11 @@ async fn main() {
         ("Console home", "/bench/console/", 300),
         ("Members, first page", "/admin/members", 300),
         ("Members, search", "/admin/members?q=member1999", 300),
-        ("Login history, first page", "/bench/console/settings/login-history", 300),
+        (
+            "Login history, first page",
+            "/bench/console/settings/login-history",
+            300,
+        ),
         ("Agents of a service", "/bench/console/settings/agents", 300),
         ("Audit log", "/admin/audit", 300),
         ("Health check", "/healthz", 500),
@@ -186,7 +226,9 @@ async fn main() {
     for (name, path, n) in pages {
         rows.push(measure(&client, &base, name, path, n).await);
     }
-    println!("\nbackend: {backend}; {members} members, {events} login events; sequential requests over keep-alive\n");
+    println!(
+        "\nbackend: {backend}; {members} members, {events} login events; sequential requests over keep-alive\n"
+    );
     println!("| page | requests | mean | p50 | p95 | p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
     for s in rows {
@@ -200,5 +242,8 @@ async fn main() {
             s.p99.as_secs_f64() * 1e3
         );
     }
-    println!("\nserver + client process RSS after the run: {:.0} MiB", rss_mib());
+    println!(
+        "\nserver + client process RSS after the run: {:.0} MiB",
+        rss_mib()
+    );
 }

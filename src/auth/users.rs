@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::users;
+use crate::db::search::{contains_pattern, lower};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -107,16 +108,16 @@ impl User {
             .get_result(conn)
     }
 
-    /// Searches members by name, login or e-mail (for "add existing member" pickers).
+    /// Searches members by name, login or e-mail, case-insensitively on both backends.
     pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<User>> {
-        let pattern = format!("%{}%", escape_like(&q.trim().to_lowercase()));
+        let pattern = contains_pattern(q);
         users::table
             .filter(
-                users::name
+                lower(users::name)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(users::login.like(pattern.clone()).escape('\\'))
-                    .or(users::email.like(pattern).escape('\\')),
+                    .or(lower(users::login).like(pattern.clone()).escape('\\'))
+                    .or(lower(users::email).like(pattern).escape('\\')),
             )
             .order(users::name.asc())
             .limit(limit)
@@ -165,12 +166,7 @@ impl User {
     }
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
+pub use crate::db::search::escape_like;
 
 /// Validates the fields of a new member (login, name, e-mail), including uniqueness.
 pub fn validate_new_member(

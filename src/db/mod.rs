@@ -4,6 +4,7 @@
 
 pub mod dispatch;
 pub mod schema;
+pub mod search;
 pub mod types;
 
 use std::sync::{Arc, Mutex};

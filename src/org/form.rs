@@ -1,23 +1,8 @@
 //! Small helpers shared by the organization-management pages: form bodies with repeated keys
-//! (checkbox groups), a portable SQL `lower()` for case-insensitive "contains" searches,
-//! bounded text checks, and query strings for "next page" links.
+//! (checkbox groups), bounded text checks, and query strings for "next page" links.
 
+pub use crate::db::search::lower;
 use crate::web::{FormErrors, url_encode};
-
-mod sql {
-    #![allow(
-        missing_docs,
-        reason = "diesel's define_sql_function generates undocumented helper items"
-    )]
-    use diesel::sql_types::Text;
-
-    diesel::define_sql_function! {
-        /// SQL `lower(text)`: the same call on SQLite (ASCII folding) and PostgreSQL.
-        fn lower(x: Text) -> Text;
-    }
-}
-
-pub use sql::lower;
 
 /// A url-encoded form body as ordered pairs, for forms with repeated keys such as checkbox
 /// groups (`languages=ko&languages=en`), which serde's struct forms cannot express.

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::{categories, services};
+use crate::db::search::lower;
 use crate::db::types::{CategoryTree, EditorType, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -352,11 +353,6 @@ pub fn validate_service_code(
         }
     }
     Ok(())
-}
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on SQLite and PostgreSQL for ASCII text.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Top-level paths a service ID may not shadow.

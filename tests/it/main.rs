@@ -1,7 +1,11 @@
 //! The integration suite: one binary, one file per feature. Runs on SQLite, and on PostgreSQL
 //! when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly on purpose")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on purpose"
+)]
 
 mod support;
 
