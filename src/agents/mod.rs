@@ -2,6 +2,7 @@
 //! members to a service with a role and permission flags, groups with ordered membership and a
 //! display order, menu access control, and the login history.
 
+pub mod form;
 pub mod groups;
 pub mod menu_access;
 pub mod model;
