@@ -6,6 +6,7 @@
 mod support;
 
 mod admin;
+mod agents;
 mod auth;
 mod browser;
 mod cli;
