@@ -947,6 +947,47 @@ fn validate_cti(
     Ok(())
 }
 
+/// Stores CTI ID / NO. A concurrent save that took the same value between the check and this
+/// write trips the unique index; the savepoint keeps the transaction usable and the clash
+/// becomes the same field message as the check's.
+fn save_cti(
+    conn: &mut DbConn,
+    errors: &mut FormErrors,
+    user_id: i64,
+    cti_id: &str,
+    cti_no: &str,
+) -> QueryResult<()> {
+    let saved = conn.transaction(|c| {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::cti_id.eq(non_empty(cti_id)),
+                users::cti_no.eq(non_empty(cti_no)),
+                users::updated_at.eq(now()),
+            ))
+            .execute(c)
+    });
+    match saved {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        )) => {
+            let detail = format!(
+                "{} {}",
+                info.message(),
+                info.constraint_name().unwrap_or("")
+            );
+            if detail.contains("cti_no") {
+                errors.add("cti_no", "agent.cti_no_taken");
+            } else {
+                errors.add("cti_id", "agent.cti_id_taken");
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn non_empty(s: &str) -> Option<String> {
     if s.is_empty() {
         None
@@ -996,6 +1037,10 @@ pub async fn update_agent(
                 errors.add("role", "agent.last_admin_demote");
             }
             validate_cti(c, &mut errors, user_id, &ci, &cn)?;
+            if errors.is_empty() {
+                // First write of the action, so a refusal leaves nothing half-saved.
+                save_cti(c, &mut errors, user_id, &ci, &cn)?;
+            }
             if !errors.is_empty() {
                 return Ok(Outcome::Invalid((errors, role, perms)));
             }
@@ -1018,13 +1063,6 @@ pub async fn update_agent(
                     perms.summary(),
                 )?;
             }
-            diesel::update(users::table.find(user_id))
-                .set((
-                    users::cti_id.eq(non_empty(&ci)),
-                    users::cti_no.eq(non_empty(&cn)),
-                    users::updated_at.eq(now()),
-                ))
-                .execute(c)?;
             Group::set_groups_of_member(c, sid, user_id, &gids)?;
             Ok(Outcome::Done((user, role)))
         })

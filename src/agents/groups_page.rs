@@ -30,7 +30,7 @@ pub struct GroupsPage {
     /// Groups in display order.
     pub groups: Vec<GroupSummary>,
     /// Name typed into the create form.
-    pub name: String,
+    pub name_value: String,
     /// Create-form errors.
     pub errors: FormErrors,
 }
@@ -77,7 +77,7 @@ pub struct GroupPage {
     /// Candidate filter.
     pub q: String,
     /// Name in the rename form.
-    pub name: String,
+    pub name_value: String,
     /// Rename errors.
     pub errors: FormErrors,
 }
@@ -115,7 +115,7 @@ async fn render_groups(
         ctx: PageCtx::console(m, "group.list_title"),
         base: settings_base(&m.service.code),
         groups: summaries(m).await?,
-        name,
+        name_value: name,
         errors,
     };
     w::html(status, &page)
@@ -253,7 +253,7 @@ async fn render_group(
     let page = GroupPage {
         ctx: PageCtx::console(m, "group.detail_title"),
         base: settings_base(&m.service.code),
-        name: name.unwrap_or_else(|| group.name.clone()),
+        name_value: name.unwrap_or_else(|| group.name.clone()),
         group,
         members,
         candidates,

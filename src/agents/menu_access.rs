@@ -5,9 +5,9 @@
 //!
 //! SPEC §1.4 also says that a member who still holds unprocessed tickets cannot be restricted
 //! from Ticket Management, nor one who still holds uncompleted callbacks from Callback
-//! Management. Tickets and callbacks do not exist in this stage; the ticket and callback
-//! modules enforce that rule in [`save`]'s callers when they arrive, because only they know
-//! what "unprocessed" means.
+//! Management. That rule is not checked here: tickets and callbacks do not exist in this stage,
+//! and only their modules know what "unprocessed" means. When they arrive, they add the check
+//! to [`save_menu_access`] (a field message per refused member) before [`save`] runs.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -720,6 +720,8 @@ async fn groups_are_created_ordered_and_filled() {
     }
     let dup = admin.post_form(GROUPS, &[("name", "tier 1")]).await;
     assert_eq!(dup.status, 422);
+    assert!(dup.has("input[name=name][value=\"tier 1\"]"));
+    assert!(admin.get(GROUPS).await.has("input[name=name][value=\"\"]"));
     assert_eq!(
         dup.field_error("name"),
         "This service already has a group with this name."
@@ -864,8 +866,18 @@ async fn groups_are_created_ordered_and_filled() {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(group_order(&app, t1), [fx.admin_id]);
+    assert!(
+        admin
+            .get(&detail)
+            .await
+            .has("input[name=name][value=\"Tier 1\"]")
+    );
     let r = admin.post_form(&detail, &[("name", "VIP")]).await;
     assert_eq!(r.status, 422);
+    assert!(
+        r.has("input[name=name][value=VIP]"),
+        "the typed name is kept"
+    );
     assert_eq!(
         r.field_error("name"),
         "This service already has a group with this name."
@@ -1133,4 +1145,95 @@ async fn the_agent_list_is_paginated_and_searchable() {
     assert_eq!(found.texts("#agents td.login"), ["agent07"]);
     let none = admin.get(&format!("{AGENTS}?q=%25")).await;
     assert!(none.has("p.empty"), "LIKE wildcards are literal");
+}
+
+/// In a real browser: a drag (SortableJS's end event → htmx `sorted`) posts the new order with
+/// the CSRF header and swaps the list in place; the up button still works as a plain submit.
+#[actix_web::test]
+async fn group_order_by_drag_and_by_button_in_the_browser() {
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let admin = app.login("admin").await;
+    for name in ["Alpha", "Beta", "Gamma"] {
+        assert_eq!(admin.post_form(GROUPS, &[("name", name)]).await.status, 303);
+    }
+    let b = crate::support::browser::Browser::start().await;
+    b.client
+        .goto(&format!("{}/login?next={GROUPS}", app.base))
+        .await
+        .unwrap();
+    b.wait_css("input[name=login]")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_css("#group-order ul[data-sortable]").await;
+    // Sortable is attached to the list.
+    let ready: serde_json::Value = b
+        .client
+        .execute(
+            "return document.querySelector('#group-order ul').dataset.sortableReady || ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready, "1");
+    // What SortableJS does at the end of a drag: the item moves, the form gets `sorted`.
+    b.client
+        .execute(
+            "const ul = document.querySelector('#group-order ul');
+             ul.insertBefore(ul.lastElementChild, ul.firstElementChild);
+             document.querySelector('#group-order').setAttribute('data-before-swap', '1');
+             htmx.trigger(document.querySelector('#group-order'), 'sorted');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // The swapped-in form has no marker attribute.
+    b.wait_css("#group-order:not([data-before-swap])").await;
+    assert_eq!(group_names(&app, fx.service_id), ["Gamma", "Alpha", "Beta"]);
+    let ready: serde_json::Value = b
+        .client
+        .execute(
+            "return document.querySelector('#group-order ul').dataset.sortableReady || ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready, "1", "the swapped list is sortable again");
+    // The up button is a normal form submit (post, redirect, flash).
+    let beta: i64 = app.db(|c| {
+        agent_groups::table
+            .filter(agent_groups::name.eq("Beta"))
+            .select(agent_groups::id)
+            .first(c)
+    });
+    b.client
+        .find(Locator::Css(&format!("button[name=up][value=\"{beta}\"]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let flash = b.wait_css(".flash-success").await;
+    assert_eq!(flash.text().await.unwrap(), "The order was saved.");
+    assert_eq!(group_names(&app, fx.service_id), ["Gamma", "Beta", "Alpha"]);
+    b.screenshot("groups-order").await;
+    b.close().await;
 }
