@@ -17,6 +17,7 @@ use diesel::prelude::*;
 use crate::agents::agents_page::settings_base;
 use crate::agents::form::Pairs;
 use crate::agents::model::Member;
+use crate::auth::users::User;
 use crate::db::DbConn;
 use crate::db::schema::{menu_access, menu_restrictions, service_members, users};
 use crate::db::types::Menu;
@@ -117,16 +118,47 @@ pub fn settings(conn: &mut DbConn, service_id: i64) -> QueryResult<Vec<MenuSetti
         .collect())
 }
 
+/// Who changes menu access, and where (for the audit log).
+pub struct MenuAudit<'a> {
+    /// The administrator making the change.
+    pub actor: &'a User,
+    /// Service id.
+    pub service_id: i64,
+    /// Service ID (code) at the time.
+    pub service_code: &'a str,
+}
+
+/// The members a menu currently denies (restricted while the menu is partially allowed).
+fn effectively_restricted(conn: &mut DbConn, service_id: i64, menu: Menu) -> QueryResult<Vec<i64>> {
+    let partial: Option<bool> = menu_access::table
+        .filter(menu_access::service_id.eq(service_id))
+        .filter(menu_access::menu.eq(menu.as_str()))
+        .select(menu_access::partial)
+        .first(conn)
+        .optional()?;
+    if partial != Some(true) {
+        return Ok(Vec::new());
+    }
+    menu_restrictions::table
+        .filter(menu_restrictions::service_id.eq(service_id))
+        .filter(menu_restrictions::menu.eq(menu.as_str()))
+        .select(menu_restrictions::user_id)
+        .load(conn)
+}
+
 /// Sets a menu to "allow all" (`partial = false`, the restricted list is cleared) or to
 /// "partially allow" with exactly `user_ids` restricted (ids that are not members of the
-/// service are ignored).
+/// service are ignored). Every member who gains or loses the menu gets an audit row
+/// (`menu_restricted` / `menu_unrestricted`).
 pub fn save(
     conn: &mut DbConn,
-    service_id: i64,
+    audit: &MenuAudit<'_>,
     menu: Menu,
     partial: bool,
     user_ids: &[i64],
 ) -> QueryResult<()> {
+    let service_id = audit.service_id;
+    let before = effectively_restricted(conn, service_id, menu)?;
     diesel::delete(
         menu_access::table
             .filter(menu_access::service_id.eq(service_id))
@@ -146,22 +178,51 @@ pub fn save(
             .filter(menu_restrictions::menu.eq(menu.as_str())),
     )
     .execute(conn)?;
-    if !partial {
-        return Ok(());
-    }
-    let members: Vec<i64> = service_members::table
-        .filter(service_members::service_id.eq(service_id))
-        .filter(service_members::user_id.eq_any(user_ids))
-        .select(service_members::user_id)
-        .load(conn)?;
-    for uid in members {
+    let after: Vec<i64> = if partial {
+        service_members::table
+            .filter(service_members::service_id.eq(service_id))
+            .filter(service_members::user_id.eq_any(user_ids))
+            .select(service_members::user_id)
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    for uid in &after {
         diesel::insert_into(menu_restrictions::table)
             .values((
                 menu_restrictions::service_id.eq(service_id),
                 menu_restrictions::menu.eq(menu.as_str()),
-                menu_restrictions::user_id.eq(uid),
+                menu_restrictions::user_id.eq(*uid),
             ))
             .execute(conn)?;
+    }
+    let allowed = format!("{}: allowed", menu.as_str());
+    let restricted = format!("{}: restricted", menu.as_str());
+    let changes = after
+        .iter()
+        .filter(|u| !before.contains(u))
+        .map(|u| (*u, "menu_restricted", &allowed, &restricted))
+        .chain(
+            before
+                .iter()
+                .filter(|u| !after.contains(u))
+                .map(|u| (*u, "menu_unrestricted", &restricted, &allowed)),
+        );
+    for (uid, operation, from, to) in changes {
+        let Some(target) = User::find(conn, uid)? else {
+            continue;
+        };
+        crate::org::audit::record(
+            conn,
+            crate::org::audit::AuditRecord {
+                service: Some((service_id, audit.service_code)),
+                actor: audit.actor,
+                target: &target,
+                operation,
+                before: from.clone(),
+                after: to.clone(),
+            },
+        )?;
     }
     Ok(())
 }
@@ -331,11 +392,18 @@ pub async fn save_menu_access(
         )
         .await;
     }
-    let sid = a.service.id;
+    let (sid, code, actor) = (a.service.id, a.service.code.clone(), a.user().clone());
     a.viewer()
         .state
         .db
-        .write(move |c| Ok(save(c, sid, menu, partial, &ids)?))
+        .write(move |c| {
+            let audit = MenuAudit {
+                actor: &actor,
+                service_id: sid,
+                service_code: &code,
+            };
+            Ok(save(c, &audit, menu, partial, &ids)?)
+        })
         .await?;
     let name = i18n::t(lang, &format!("menu.name.{}", menu.as_str()));
     a.viewer().flash(Flash::success(i18n::tf(

@@ -992,6 +992,30 @@ async fn menu_access_restricts_chosen_members() {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(restricted(kim), [Menu::Statistics]);
+    let audit = audit_rows(&app);
+    assert_eq!(
+        audit,
+        [
+            (
+                "menu_restricted".to_string(),
+                "Kim Agent".to_string(),
+                "tickets: allowed".to_string(),
+                "tickets: restricted".to_string()
+            ),
+            (
+                "menu_restricted".into(),
+                "Kim Agent".into(),
+                "statistics: allowed".into(),
+                "statistics: restricted".into()
+            ),
+            (
+                "menu_unrestricted".into(),
+                "Kim Agent".into(),
+                "tickets: restricted".into(),
+                "tickets: allowed".into()
+            ),
+        ]
+    );
 
     // Only service administrators (not org admins who are not members, not agents).
     app.create_member("boss", "Org Boss", true);
