@@ -96,11 +96,53 @@ pub fn page(
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<LoginEvent>> {
+    let filter = HistoryFilter {
+        user_id,
+        ..HistoryFilter::default()
+    };
+    filtered_page(conn, &filter, before_id, limit)
+}
+
+/// What the login-history list is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// One member's events.
+    pub user_id: Option<i64>,
+    /// Events whose typed login contains this text (case-insensitively).
+    pub login_contains: Option<String>,
+    /// One kind of event.
+    pub kind: Option<LoginEventKind>,
+}
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL `lower()` (PostgreSQL's `LIKE` is case-sensitive, SQLite's is not).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A filtered page of the history, newest first; keyset by id (`before_id` is the last id of
+/// the previous page).
+pub fn filtered_page(
+    conn: &mut DbConn,
+    filter: &HistoryFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<LoginEvent>> {
     let mut q = login_events::table
         .select(LoginEvent::as_select())
         .into_boxed();
-    if let Some(uid) = user_id {
+    if let Some(uid) = filter.user_id {
         q = q.filter(login_events::user_id.eq(uid));
+    }
+    if let Some(text) = filter.login_contains.as_deref() {
+        let pattern = format!(
+            "%{}%",
+            crate::auth::users::escape_like(&text.trim().to_lowercase())
+        );
+        q = q.filter(lower(login_events::login).like(pattern).escape('\\'));
+    }
+    if let Some(kind) = filter.kind {
+        q = q.filter(login_events::kind.eq(kind.as_str()));
     }
     if let Some(before) = before_id {
         q = q.filter(login_events::id.lt(before));

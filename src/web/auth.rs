@@ -376,3 +376,17 @@ service_extractor!(
         }
     }
 );
+
+service_extractor!(
+    /// A member of an enabled service holding the view permission (`perm_view_logs`): the
+    /// login history. Administrators without the flag are refused too (SPEC §1.3).
+    LogViewer,
+    |a| {
+        match &a.member {
+            None => Err(AppError::Forbidden("error.forbidden_service")),
+            Some(_) if !a.service.enabled => Err(AppError::Forbidden("error.service_disabled")),
+            Some(m) if !m.perm_view_logs => Err(AppError::Forbidden("error.forbidden_view_logs")),
+            Some(_) => Ok(()),
+        }
+    }
+);

@@ -10,6 +10,7 @@
 mod support;
 
 mod admin;
+mod agents;
 mod auth;
 mod browser;
 mod cli;
