@@ -5,6 +5,12 @@
 //! Sizes: `BENCH_MEMBERS` (default 20000) and `BENCH_LOGIN_EVENTS` (default 200000).
 //! Figures are printed as a Markdown table for the README; nothing here asserts on time.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark aborts loudly on setup failure"
+)]
+
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
