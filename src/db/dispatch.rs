@@ -3,7 +3,7 @@
 
 /// Runs the same body on whichever inner connection `$conn` holds, binding it as `$inner`.
 ///
-/// ```ignore
+/// ```text
 /// db_dispatch!(conn, |c| diesel::insert_into(t).values(v).on_conflict_do_nothing().execute(c))
 /// ```
 #[macro_export]
