@@ -4,10 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::users::{User, escape_like};
+use crate::auth::users::User;
 use crate::db::schema::{
     agent_groups, group_members, menu_restrictions, service_members, services, users,
 };
+use crate::db::search::{contains_pattern, lower};
 use crate::db::types::Role;
 use crate::db::{DbConn, now};
 use crate::services::model::Service;
@@ -207,9 +208,8 @@ impl Member {
             .filter(service_members::service_id.eq(service_id))
             .select((User::as_select(), Member::as_select()))
             .into_boxed();
-        let q = q.trim().to_lowercase();
-        if !q.is_empty() {
-            let pattern = format!("%{}%", escape_like(&q));
+        if !q.trim().is_empty() {
+            let pattern = contains_pattern(q);
             query = query.filter(
                 lower(users::name)
                     .like(pattern.clone())
@@ -237,12 +237,6 @@ impl Member {
             .limit(limit)
             .load(conn)
     }
-}
-
-#[diesel::declare_sql_function]
-extern "SQL" {
-    /// SQL `lower()`: both backends have it, and PostgreSQL's `LIKE` is case-sensitive.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Permission codes in display order; the audit log and the agent list use them.

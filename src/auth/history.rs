@@ -5,6 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::db::schema::login_events;
+use crate::db::search::{contains_pattern, lower};
 use crate::db::types::LoginEventKind;
 use crate::db::{DbConn, now};
 
@@ -114,12 +115,6 @@ pub struct HistoryFilter {
     pub kind: Option<LoginEventKind>,
 }
 
-#[diesel::declare_sql_function]
-extern "SQL" {
-    /// SQL `lower()` (PostgreSQL's `LIKE` is case-sensitive, SQLite's is not).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
 /// A filtered page of the history, newest first; keyset by id (`before_id` is the last id of
 /// the previous page).
 pub fn filtered_page(
@@ -135,11 +130,11 @@ pub fn filtered_page(
         q = q.filter(login_events::user_id.eq(uid));
     }
     if let Some(text) = filter.login_contains.as_deref() {
-        let pattern = format!(
-            "%{}%",
-            crate::auth::users::escape_like(&text.trim().to_lowercase())
+        q = q.filter(
+            lower(login_events::login)
+                .like(contains_pattern(text))
+                .escape('\\'),
         );
-        q = q.filter(lower(login_events::login).like(pattern).escape('\\'));
     }
     if let Some(kind) = filter.kind {
         q = q.filter(login_events::kind.eq(kind.as_str()));
