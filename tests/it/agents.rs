@@ -1232,15 +1232,8 @@ async fn group_order_by_drag_and_by_button_in_the_browser() {
     // The swapped-in form has no marker attribute.
     b.wait_css("#group-order:not([data-before-swap])").await;
     assert_eq!(group_names(&app, fx.service_id), ["Gamma", "Alpha", "Beta"]);
-    let ready: serde_json::Value = b
-        .client
-        .execute(
-            "return document.querySelector('#group-order ul').dataset.sortableReady || ''",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(ready, "1", "the swapped list is sortable again");
+    // htmx re-initialises SortableJS on the swapped list once it settles (bounded wait).
+    b.wait_css("#group-order ul[data-sortable-ready='1']").await;
     // The up button is a normal form submit (post, redirect, flash).
     let beta: i64 = app.db(|c| {
         agent_groups::table
