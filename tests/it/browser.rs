@@ -85,7 +85,7 @@ async fn a_newcomer_completes_setup_in_the_browser() {
         .click()
         .await
         .unwrap();
-    let label = b.wait_css(".sidebar a.active").await;
+    let label = b.wait_css("html[lang=ko] .sidebar a.active").await;
     assert_eq!(label.text().await.unwrap(), "홈");
     b.close().await;
 }
