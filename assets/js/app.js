@@ -34,7 +34,8 @@
         handle: list.querySelector(".drag-handle") ? ".drag-handle" : undefined,
         ghostClass: "sortable-ghost",
         onEnd: function () {
-          var form = list.closest("form");
+          // The list sits in its form, or names it (data-form="id") when its rows hold forms.
+          var form = list.closest("form") || (list.dataset.form && document.getElementById(list.dataset.form));
           if (!form || list.hasAttribute("data-no-autosave")) return;
           if (window.htmx && form.hasAttribute("hx-post")) { window.htmx.trigger(form, "sorted"); }
           else { form.requestSubmit ? form.requestSubmit() : form.submit(); }
@@ -44,6 +45,15 @@
   }
   document.addEventListener("DOMContentLoaded", function () { initSortables(document); });
   document.addEventListener("htmx:afterSettle", function (ev) { initSortables(ev.target); });
+
+  // Escape inside <form data-escape-cancel> follows its [data-cancel] link (an htmx request that
+  // restores what the form replaced, or a plain link without htmx).
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    var form = ev.target.closest && ev.target.closest("form[data-escape-cancel]");
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (cancel) { ev.preventDefault(); cancel.click(); }
+  });
 
   // Close open <details> menus when clicking elsewhere.
   document.addEventListener("click", function (ev) {

@@ -207,6 +207,15 @@ impl PageCtx {
         if a.member.is_some() {
             push(format!("/{code}/console/"), "nav.console.home", true);
         }
+        if a.is_service_admin() {
+            for tree in crate::categories::page::available_trees(&a.service) {
+                push(
+                    format!("/{code}/console/settings/categories/{}", tree.as_str()),
+                    crate::categories::page::title_key(tree),
+                    false,
+                );
+            }
+        }
         if a.can_manage_agents() {
             push(
                 format!("/{code}/console/settings/agents"),

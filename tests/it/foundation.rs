@@ -114,6 +114,7 @@ const KEY_PREFIXES: &[&str] = &[
     "history.",
     "smtp.",
     "company.",
+    "category.",
 ];
 
 #[actix_web::test]

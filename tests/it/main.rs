@@ -13,5 +13,6 @@ mod admin;
 mod agents;
 mod auth;
 mod browser;
+mod categories;
 mod cli;
 mod foundation;
