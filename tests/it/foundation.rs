@@ -114,6 +114,7 @@ const KEY_PREFIXES: &[&str] = &[
     "history.",
     "smtp.",
     "company.",
+    "field.",
 ];
 
 #[actix_web::test]

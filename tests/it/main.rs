@@ -14,4 +14,5 @@ mod agents;
 mod auth;
 mod browser;
 mod cli;
+mod fields;
 mod foundation;
