@@ -9,7 +9,7 @@ use crate::fields::model::{
     MAX_LABEL, MAX_OPTION_LABEL, MAX_OPTION_VALUE, MAX_OPTIONS, MAX_PLACEHOLDER, SystemField,
     Texts,
 };
-use crate::fields::validate::{RawValue, StoredValue, validate};
+use crate::fields::validate::{FieldError, RawValue, StoredValue, validate};
 use crate::i18n::Lang;
 use crate::web::FormErrors;
 
@@ -424,11 +424,15 @@ impl FieldForm {
                 };
                 match validate(&probe, &raw, fallback) {
                     Ok(v) => input.default_value = v.to_storage(),
-                    Err(e) => errors.add_with(
-                        "default_value",
-                        e.message_key(),
-                        &[("max", &input.max_length.to_string())],
-                    ),
+                    Err(e) => {
+                        let max = match e {
+                            FieldError::TooLong { max } | FieldError::TooManyFiles { max } => {
+                                max.to_string()
+                            }
+                            _ => String::new(),
+                        };
+                        errors.add_with("default_value", e.message_key(), &[("max", &max)]);
+                    }
                 }
             }
         } else if !self.shows_default() {
@@ -570,6 +574,20 @@ mod tests {
         let mut errors = FormErrors::new(Lang::En);
         form.check(&mut errors, None, &langs, Lang::En);
         assert!(errors.has("options") && errors.has("default_value"));
+    }
+
+    #[test]
+    fn a_default_longer_than_the_field_says_by_how_much() {
+        let langs = [Lang::En];
+        let p = pairs(&[
+            ("label_en", "Order"),
+            ("max_length", "3"),
+            ("default_value", "ABCD"),
+        ]);
+        let form = FieldForm::from_pairs(&p, Audience::Customer, Control::Text, None, &langs);
+        let mut errors = FormErrors::new(Lang::En);
+        form.check(&mut errors, None, &langs, Lang::En);
+        assert_eq!(errors.get("default_value"), "Use at most 3 characters.");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 
 use crate::agents::form::merge_order;
 use crate::db::DbConn;
-use crate::db::schema::{categories, field_defs, field_layouts};
+use crate::db::schema::{categories, field_defs, field_layouts, services};
 use crate::db::types::CategoryTree;
 use crate::fields::model::{
     AgentPermission, Audience, Control, FieldDef, FieldRow, SystemField, Texts,
@@ -388,6 +388,19 @@ pub fn layout_of(
     resolve(conn, service_id, &chain).map(Some)
 }
 
+/// Serialises layout changes of one service: two saves of the same list must not interleave
+/// their delete and insert. A row lock on PostgreSQL; SQLite writers are serialised already.
+fn lock_service(conn: &mut DbConn, service_id: i64) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        services::table
+            .find(service_id)
+            .select(services::id)
+            .for_update()
+            .first::<i64>(pg)?;
+    }
+    Ok(())
+}
+
 /// Stores a scope's list (an intake type then has its own layout). Unknown, fixed and repeated
 /// ids are dropped; subject and content are kept even if left out. Returns the stored order.
 pub fn save_layout(
@@ -414,6 +427,7 @@ pub fn save_layout(
 
 /// Removes a scope's own list (an intake type then inherits again).
 pub fn clear_scope(conn: &mut DbConn, service_id: i64, scope: LayoutScope) -> QueryResult<usize> {
+    lock_service(conn, service_id)?;
     let base = field_layouts::table.filter(field_layouts::service_id.eq(service_id));
     match scope.category_id() {
         Some(c) => diesel::delete(base.filter(field_layouts::category_id.eq(c))).execute(conn),
@@ -435,6 +449,7 @@ pub fn categories_with_own_layout(conn: &mut DbConn, service_id: i64) -> QueryRe
 /// Stores the agent-field order (custom agent fields; resolution type and priority stay on
 /// top). Ids the list does not mention keep their relative order after the listed ones.
 pub fn save_agent_order(conn: &mut DbConn, service_id: i64, ids: &[i64]) -> QueryResult<()> {
+    lock_service(conn, service_id)?;
     let current: Vec<i64> = FieldDef::of_audience(conn, service_id, Audience::Agent)?
         .iter()
         .filter(|f| !f.is_system())
