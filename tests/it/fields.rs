@@ -1535,7 +1535,10 @@ async fn layouts_are_reordered_by_dragging_in_the_browser() {
         .await;
     let c = codes(&form(&app, fx.service_id, gi, Lang::En));
     assert_eq!(c[1], "attachment", "{c:?}");
-    assert_eq!((c[0].as_str(), c[c.len() - 1].as_str()), ("category", "personalAgree"));
+    assert_eq!(
+        (c[0].as_str(), c[c.len() - 1].as_str()),
+        ("category", "personalAgree")
+    );
     let ready: serde_json::Value = b
         .client
         .execute(
@@ -1574,7 +1577,10 @@ async fn layouts_are_reordered_by_dragging_in_the_browser() {
     assert!(flash.text().await.unwrap().contains("was saved"));
     let f = field(&app, fx.service_id, device);
     assert_eq!(
-        f.options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(),
+        f.options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect::<Vec<_>>(),
         ["android", "ios"]
     );
     b.client
