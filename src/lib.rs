@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod i18n;
 pub mod mail;
 pub mod org;

@@ -192,12 +192,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    field_defs (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        audience -> Text,
+        code -> Text,
+        control -> Text,
+        is_system -> Bool,
+        config -> Text,
+        required -> Bool,
+        personal -> Bool,
+        visible -> Bool,
+        agent_permission -> Text,
+        position -> Integer,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    field_layouts (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        category_id -> Nullable<BigInt>,
+        field_id -> BigInt,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::joinable!(agent_groups -> services (service_id));
 diesel::joinable!(group_members -> agent_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(field_layouts -> field_defs (field_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -214,4 +245,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     permission_audit,
     smtp_settings,
     company_infos,
+    field_defs,
+    field_layouts,
 );

@@ -1,6 +1,6 @@
 //! Services (CM or IM workspaces): the row, per-service feature switches replacing Contiple's
-//! contract flags, creation (a new CM service gets a localised "General inquiry" intake type),
-//! validation, and the Open API switch.
+//! contract flags, creation (a new CM service gets a localised "General inquiry" intake type and
+//! its system ticket fields), validation, and the Open API switch.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -286,6 +286,7 @@ impl Service {
                     categories::updated_at.eq(t),
                 ))
                 .execute(conn)?;
+            crate::fields::seed_system_fields(conn, id)?;
         }
         Ok(id)
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::types::ServiceKind;
 use crate::i18n::{self, Lang};
 use crate::web::auth::{ServiceAccess, SignedIn, Viewer};
 
@@ -232,6 +233,13 @@ impl PageCtx {
             push(
                 format!("/{code}/console/settings/menu-access"),
                 "nav.console.menu_access",
+                false,
+            );
+        }
+        if a.is_service_admin() && a.service.kind() == ServiceKind::Consultation {
+            push(
+                format!("/{code}/console/settings/fields"),
+                "field.nav",
                 false,
             );
         }

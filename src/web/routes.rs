@@ -15,4 +15,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::services::routes(cfg);
     crate::agents::routes(cfg);
     crate::categories::routes(cfg);
+    crate::fields::routes(cfg);
 }

@@ -115,6 +115,7 @@ const KEY_PREFIXES: &[&str] = &[
     "smtp.",
     "company.",
     "category.",
+    "field.",
 ];
 
 #[actix_web::test]

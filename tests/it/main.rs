@@ -15,4 +15,5 @@ mod auth;
 mod browser;
 mod categories;
 mod cli;
+mod fields;
 mod foundation;

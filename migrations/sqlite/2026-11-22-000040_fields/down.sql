@@ -1,0 +1,2 @@
+DROP TABLE field_layouts;
+DROP TABLE field_defs;
