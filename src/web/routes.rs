@@ -14,4 +14,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::org::routes(cfg);
     crate::services::routes(cfg);
     crate::agents::routes(cfg);
+    crate::help_center::routes(cfg);
 }

@@ -114,6 +114,9 @@ const KEY_PREFIXES: &[&str] = &[
     "history.",
     "smtp.",
     "company.",
+    "hc.",
+    "faq.",
+    "notice.",
 ];
 
 #[actix_web::test]
