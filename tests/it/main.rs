@@ -15,3 +15,4 @@ mod auth;
 mod browser;
 mod cli;
 mod foundation;
+mod help_center;
