@@ -394,18 +394,25 @@ pub fn service_tz(service: &Service) -> Tz {
     service.timezone.parse().unwrap_or(Tz::UTC)
 }
 
+/// A local time that could not be read or does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidTime;
+
 /// Parses a minute-precision local time (`YYYY-MM-DDTHH:MM`, as `datetime-local` sends it) in
 /// the service's time zone into UTC. `Ok(None)` for an empty value; `Err` for an invalid or
 /// non-existent local time (a daylight-saving gap).
-pub fn parse_local_minute(tz: Tz, s: &str) -> Result<Option<NaiveDateTime>, ()> {
+pub fn parse_local_minute(tz: Tz, s: &str) -> Result<Option<NaiveDateTime>, InvalidTime> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
-        .map_err(|_| ())?;
-    let local = tz.from_local_datetime(&naive).earliest().ok_or(())?;
+        .map_err(|_| InvalidTime)?;
+    let local = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or(InvalidTime)?;
     Ok(Some(local.naive_utc()))
 }
 

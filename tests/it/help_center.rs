@@ -107,7 +107,7 @@ async fn create_heading(c: &Client, name: &str) -> i64 {
     let doc = page.doc();
     let sel = scraper::Selector::parse("#labels input[name=heading_id]").unwrap();
     doc.select(&sel)
-        .last()
+        .next_back()
         .unwrap()
         .value()
         .attr("value")
