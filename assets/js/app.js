@@ -76,7 +76,10 @@
       var form = area.closest("form");
       if (form) {
         form.addEventListener("submit", function () {
-          area.value = quill.getLength() > 1 ? quill.getSemanticHTML() : "";
+          // Quill 2's semantic HTML writes every space as &nbsp;; keep only the ones that
+          // matter (runs of spaces).
+          var html = quill.getLength() > 1 ? quill.getSemanticHTML() : "";
+          area.value = html.replace(/([^\s;>])&nbsp;(?=[^\s&<])/g, "$1 ");
         });
       }
     });

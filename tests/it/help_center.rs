@@ -1437,3 +1437,72 @@ async fn configuration_controls_modules_footer_css_and_logo() {
     let main = visitor.get(&format!("{HC}/")).await;
     assert_eq!(main.texts("#supports .support__item strong"), ["Notices"]);
 }
+
+/// The rich-text editor (Quill, from npm) loads under the CSP, and what is typed into it is
+/// posted as HTML through the hidden textarea, sanitised, and shown in the help center.
+#[actix_web::test]
+async fn the_rich_text_editor_posts_html_that_the_portal_shows() {
+    use fantoccini::Locator;
+    let (app, _fx, _) = start().await;
+    let b = crate::support::browser::Browser::start().await;
+    b.client.goto(&format!("{}/login", app.base)).await.unwrap();
+    for (name, value) in [("login", "admin"), ("password", crate::support::PASSWORD)] {
+        b.wait_css(&format!("[name={name}]"))
+            .await
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    b.client
+        .find(Locator::Css("form[action='/login'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_css("main.content h1").await;
+    b.client
+        .goto(&format!("{}{BO}/faq/new", app.base))
+        .await
+        .unwrap();
+    let editor = b.wait_css(".rich-editor .ql-editor").await;
+    let hidden: serde_json::Value = b
+        .client
+        .execute("return document.querySelector('#f-body_en').hidden", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hidden, true, "the textarea gives way to the editor");
+    b.client
+        .find(Locator::Css("#f-title_en"))
+        .await
+        .unwrap()
+        .send_keys("Typed in the editor")
+        .await
+        .unwrap();
+    editor.click().await.unwrap();
+    editor.send_keys("Hello from Quill").await.unwrap();
+    b.screenshot("help-center-faq-editor").await;
+    b.client
+        .find(Locator::Css("button[name=action][value=publish]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_css("#doc-status").await;
+    let body: String = app.db(|c| {
+        opencontact::db::schema::faq_contents::table
+            .select(opencontact::db::schema::faq_contents::body_html)
+            .first(c)
+    });
+    assert_eq!(body, "<p>Hello from Quill</p>");
+    let id: i64 = app.db(|c| faqs::table.select(faqs::id).first(c));
+    b.client
+        .goto(&format!("{}{HC}/article/{id}/", app.base))
+        .await
+        .unwrap();
+    let p = b.wait_css(".hc-body p").await;
+    assert_eq!(p.text().await.unwrap(), "Hello from Quill");
+    b.screenshot("help-center-article").await;
+    b.close().await;
+}
