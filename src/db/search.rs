@@ -1,6 +1,8 @@
-//! Portable text search helpers. Backend differences in searching live here: SQLite's `LIKE` is
+//! Portable text search. Backend differences in searching live here: SQLite's `LIKE` is
 //! case-insensitive for ASCII while PostgreSQL's is not, so "contains" searches compare
-//! `lower(column)` with a lower-cased pattern on both.
+//! `lower(column)` with a lower-cased pattern on both; and full-text search over normalised
+//! `search_text` columns ([`normalize`], [`SearchQuery`], [`fts_filter`]) goes to SQLite's FTS5
+//! or PostgreSQL's `tsvector('simple')` index with identical hits.
 
 mod sql {
     #![allow(
