@@ -13,6 +13,11 @@ const VENDOR: &[(&str, &str)] = &[
         "node_modules/sortablejs/Sortable.min.js",
         "assets/vendor/Sortable.min.js",
     ),
+    ("node_modules/quill/dist/quill.js", "assets/vendor/quill.js"),
+    (
+        "node_modules/quill/dist/quill.snow.css",
+        "assets/vendor/quill.snow.css",
+    ),
 ];
 
 fn main() {
@@ -33,7 +38,7 @@ fn main() {
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => panic!(
-                "`npm ci` failed ({s}); it installs htmx and SortableJS from the npm registry"
+                "`npm ci` failed ({s}); it installs htmx, SortableJS and Quill from the npm registry"
             ),
             Err(e) => panic!("could not run npm ({e}); install Node.js and npm, then build again"),
         }

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod fields;
+pub mod help_center;
 pub mod i18n;
 pub mod mail;
 pub mod org;

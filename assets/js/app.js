@@ -54,6 +54,46 @@
     var cancel = form && form.querySelector("[data-cancel]");
     if (cancel) { ev.preventDefault(); cancel.click(); }
   });
+  // <textarea data-rich-editor> becomes a Quill editor when Quill is loaded (the help-center
+  // authoring pages load it); the editor's HTML is written back into the textarea on submit, and
+  // the server sanitises it. Without JavaScript the plain textarea is posted as it is.
+  function initEditors(root) {
+    if (!window.Quill) return;
+    root.querySelectorAll("textarea[data-rich-editor]").forEach(function (area) {
+      if (area.dataset.editorReady || area.disabled) return;
+      area.dataset.editorReady = "1";
+      var holder = document.createElement("div");
+      holder.className = "rich-editor";
+      area.parentNode.insertBefore(holder, area);
+      var quill = new window.Quill(holder, {
+        theme: "snow",
+        modules: {
+          toolbar: [
+            [{ header: [2, 3, false] }],
+            ["bold", "italic", "underline", "strike"],
+            [{ list: "ordered" }, { list: "bullet" }],
+            [{ align: [] }],
+            ["link", "blockquote", "code-block"],
+            ["clean"]
+          ]
+        }
+      });
+      if (area.value.trim()) { quill.clipboard.dangerouslyPasteHTML(area.value); }
+      area.hidden = true;
+      var label = document.querySelector("label[for='" + area.id + "']");
+      if (label) { quill.root.setAttribute("aria-label", label.textContent.trim()); }
+      var form = area.closest("form");
+      if (form) {
+        form.addEventListener("submit", function () {
+          // Quill 2's semantic HTML writes every space as &nbsp;; keep only the ones that
+          // matter (runs of spaces).
+          var html = quill.getLength() > 1 ? quill.getSemanticHTML() : "";
+          area.value = html.replace(/([^\s;>])&nbsp;(?=[^\s&<])/g, "$1 ");
+        });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initEditors(document); });
 
   // Close open <details> menus when clicking elsewhere.
   document.addEventListener("click", function (ev) {

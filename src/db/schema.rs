@@ -222,6 +222,132 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hc_settings (service_id) {
+        service_id -> BigInt,
+        show_notices -> Bool,
+        show_faq -> Bool,
+        show_inquiry -> Bool,
+        show_history -> Bool,
+        company_info_id -> Nullable<BigInt>,
+        custom_css -> Text,
+        logo_path -> Nullable<Text>,
+        logo_mime -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    faqs (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        category_id -> Nullable<BigInt>,
+        status -> Text,
+        pin_main -> Bool,
+        pin_category -> Bool,
+        view_count -> BigInt,
+        author_id -> Nullable<BigInt>,
+        editor_id -> Nullable<BigInt>,
+        search_text -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    faq_contents (faq_id, lang) {
+        faq_id -> BigInt,
+        lang -> Text,
+        title -> Text,
+        body_html -> Text,
+    }
+}
+
+diesel::table! {
+    notice_headings (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        names -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_tags (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        names -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        heading_id -> BigInt,
+        status -> Text,
+        pinned -> Bool,
+        display_date -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        view_count -> BigInt,
+        author_id -> Nullable<BigInt>,
+        editor_id -> Nullable<BigInt>,
+        search_text -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_contents (notice_id, lang) {
+        notice_id -> BigInt,
+        lang -> Text,
+        title -> Text,
+        body_html -> Text,
+    }
+}
+
+diesel::table! {
+    notice_tag_links (notice_id, tag_id) {
+        notice_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    notice_templates (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        heading_id -> Nullable<BigInt>,
+        tag_ids -> Text,
+        contents -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hc_attachments (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        faq_id -> Nullable<BigInt>,
+        notice_id -> Nullable<BigInt>,
+        file_name -> Text,
+        stored_path -> Text,
+        mime -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::joinable!(agent_groups -> services (service_id));
@@ -229,6 +355,11 @@ diesel::joinable!(group_members -> agent_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(field_layouts -> field_defs (field_id));
+diesel::joinable!(faq_contents -> faqs (faq_id));
+diesel::joinable!(notice_contents -> notices (notice_id));
+diesel::joinable!(notices -> notice_headings (heading_id));
+diesel::joinable!(notice_tag_links -> notices (notice_id));
+diesel::joinable!(notice_tag_links -> notice_tags (tag_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -247,4 +378,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     company_infos,
     field_defs,
     field_layouts,
+    hc_settings,
+    faqs,
+    faq_contents,
+    notice_headings,
+    notice_tags,
+    notices,
+    notice_contents,
+    notice_tag_links,
+    notice_templates,
+    hc_attachments,
 );

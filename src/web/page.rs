@@ -208,6 +208,32 @@ impl PageCtx {
         if a.member.is_some() {
             push(format!("/{code}/console/"), "nav.console.home", true);
         }
+        if a.service.kind() == crate::db::types::ServiceKind::Consultation
+            && a.can_use_menu(crate::db::types::Menu::HelpCenter)
+        {
+            let features = a.service.features();
+            if features.faq {
+                push(
+                    format!("/{code}/console/help-center/faq"),
+                    "hc.nav.faq",
+                    false,
+                );
+            }
+            if features.notice {
+                push(
+                    format!("/{code}/console/help-center/notices"),
+                    "hc.nav.notices",
+                    false,
+                );
+            }
+            if a.is_service_admin() {
+                push(
+                    format!("/{code}/console/help-center/settings"),
+                    "hc.nav.settings",
+                    false,
+                );
+            }
+        }
         if a.is_service_admin() {
             for tree in crate::categories::page::available_trees(&a.service) {
                 push(
@@ -249,6 +275,9 @@ impl PageCtx {
                 "nav.console.login_history",
                 false,
             );
+        }
+        if a.member.is_some() && a.service.kind() == crate::db::types::ServiceKind::Consultation {
+            push(format!("/{code}/hc/"), "hc.go_to_help_center", true);
         }
         ctx.menu = menu;
         ctx

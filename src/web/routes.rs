@@ -16,4 +16,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::agents::routes(cfg);
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
+    crate::help_center::routes(cfg);
 }

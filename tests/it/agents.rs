@@ -641,8 +641,16 @@ async fn an_invited_member_sets_a_password_and_works_in_the_service() {
     assert!(badges.contains(&"Agent".to_string()), "{badges:?}");
     assert!(badges.contains(&"Billing".to_string()), "{badges:?}");
     assert!(badges.contains(&"Ticket forwarding".to_string()));
-    // An agent sees only the Home menu and cannot open the settings.
-    assert_eq!(home.texts(".sidebar a"), ["Home"]);
+    // An agent sees Home and the help-center menus, and cannot open the settings.
+    assert_eq!(
+        home.texts(".sidebar a"),
+        [
+            "Home",
+            "Help center: FAQ",
+            "Help center: Notices",
+            "Go to help center"
+        ]
+    );
     for page in [AGENTS, GROUPS, MENUS, HISTORY] {
         assert_eq!(park_c.get(page).await.status, 403, "{page}");
     }
@@ -1078,7 +1086,15 @@ async fn login_history_needs_the_view_permission() {
     // The agent without the flag: 403, and no menu link; with it: 200 and a link.
     assert_eq!(agent.get(HISTORY).await.status, 403);
     let home = agent.get("/demo/console/").await;
-    assert_eq!(home.texts(".sidebar a"), ["Home"]);
+    assert_eq!(
+        home.texts(".sidebar a"),
+        [
+            "Home",
+            "Help center: FAQ",
+            "Help center: Notices",
+            "Go to help center"
+        ]
+    );
     app.db(|c| {
         diesel::update(service_members::table.filter(service_members::user_id.eq(kim)))
             .set(service_members::perm_view_logs.eq(true))
@@ -1086,7 +1102,16 @@ async fn login_history_needs_the_view_permission() {
     });
     assert_eq!(agent.get(HISTORY).await.status, 200);
     let home = agent.get("/demo/console/").await;
-    assert_eq!(home.texts(".sidebar a"), ["Home", "Login history"]);
+    assert_eq!(
+        home.texts(".sidebar a"),
+        [
+            "Home",
+            "Help center: FAQ",
+            "Help center: Notices",
+            "Login history",
+            "Go to help center"
+        ]
+    );
     // An administrator without the flag is refused too.
     app.db(|c| {
         diesel::update(service_members::table.filter(service_members::user_id.eq(fx.admin_id)))

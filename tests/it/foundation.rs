@@ -116,6 +116,9 @@ const KEY_PREFIXES: &[&str] = &[
     "company.",
     "category.",
     "field.",
+    "hc.",
+    "faq.",
+    "notice.",
 ];
 
 #[actix_web::test]

@@ -17,3 +17,4 @@ mod categories;
 mod cli;
 mod fields;
 mod foundation;
+mod help_center;

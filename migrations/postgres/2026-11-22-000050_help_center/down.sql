@@ -1,0 +1,10 @@
+DROP TABLE IF EXISTS hc_attachments;
+DROP TABLE IF EXISTS notice_templates;
+DROP TABLE IF EXISTS notice_tag_links;
+DROP TABLE IF EXISTS notice_contents;
+DROP TABLE IF EXISTS notices;
+DROP TABLE IF EXISTS notice_tags;
+DROP TABLE IF EXISTS notice_headings;
+DROP TABLE IF EXISTS faq_contents;
+DROP TABLE IF EXISTS faqs;
+DROP TABLE IF EXISTS hc_settings;

@@ -1,0 +1,210 @@
+//! The help center: the customer-facing portal (`/{service_id}/hc/…`: main page, notices, FAQ,
+//! articles, one search across both, per-language content, iframe embedding) and its back
+//! office (`/{service_id}/console/help-center/…`: FAQ documents, notices with headings, tags
+//! and templates, attachments, and the per-service configuration). Search uses the normalised
+//! `search_text` columns of `db::search`.
+
+pub mod access;
+pub mod attachments;
+pub mod content;
+pub mod faq;
+pub mod faq_admin;
+pub mod meta_admin;
+pub mod notices;
+pub mod notices_admin;
+pub mod portal;
+pub mod settings;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::help_center::access::{HcStaff, Module};
+use crate::web as w;
+
+/// `GET /{service_id}/console/help-center` → the first module the service has.
+pub async fn back_office_home(req: HttpRequest, s: HcStaff) -> HttpResponse {
+    let base = access::base(&s.service.code);
+    let to = if s.require(Module::Faq).is_ok() {
+        format!("{base}/faq")
+    } else if s.require(Module::Notice).is_ok() {
+        format!("{base}/notices")
+    } else if s.is_service_admin() {
+        format!("{base}/settings")
+    } else {
+        format!("/{}/console/", s.service.code)
+    };
+    w::redirect(&req, &to)
+}
+
+/// Registers the portal and back-office routes. Fixed segments (`new`, `order`) come before the
+/// `{id}` routes they would otherwise match.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    const B: &str = "/{service_id}/console/help-center";
+    let b = |rest: &str| format!("{B}{rest}");
+    cfg.route(B, web::get().to(back_office_home))
+        // FAQ
+        .route(&b("/faq"), web::get().to(faq_admin::list_faqs))
+        .route(&b("/faq"), web::post().to(faq_admin::create_faq))
+        .route(&b("/faq/new"), web::get().to(faq_admin::new_faq_form))
+        .route(&b("/faq/{id}"), web::get().to(faq_admin::edit_faq_form))
+        .route(&b("/faq/{id}"), web::post().to(faq_admin::update_faq))
+        .route(
+            &b("/faq/{id}/publish"),
+            web::post().to(faq_admin::publish_faq),
+        )
+        .route(
+            &b("/faq/{id}/unpublish"),
+            web::post().to(faq_admin::unpublish_faq),
+        )
+        .route(
+            &b("/faq/{id}/delete"),
+            web::post().to(faq_admin::delete_faq),
+        )
+        .route(
+            &b("/faq/{id}/attachments"),
+            web::post().to(faq_admin::upload_faq_attachments),
+        )
+        .route(
+            &b("/faq/{id}/attachments/{attachment_id}/delete"),
+            web::post().to(faq_admin::delete_faq_attachment),
+        )
+        // Notices
+        .route(&b("/notices"), web::get().to(notices_admin::list_notices))
+        .route(&b("/notices"), web::post().to(notices_admin::create_notice))
+        .route(
+            &b("/notices/new"),
+            web::get().to(notices_admin::new_notice_form),
+        )
+        .route(
+            &b("/notices/{id}"),
+            web::get().to(notices_admin::edit_notice_form),
+        )
+        .route(
+            &b("/notices/{id}"),
+            web::post().to(notices_admin::update_notice),
+        )
+        .route(
+            &b("/notices/{id}/publish"),
+            web::post().to(notices_admin::publish_notice),
+        )
+        .route(
+            &b("/notices/{id}/unpublish"),
+            web::post().to(notices_admin::unpublish_notice),
+        )
+        .route(
+            &b("/notices/{id}/delete"),
+            web::post().to(notices_admin::delete_notice),
+        )
+        .route(
+            &b("/notices/{id}/attachments"),
+            web::post().to(notices_admin::upload_notice_attachments),
+        )
+        .route(
+            &b("/notices/{id}/attachments/{attachment_id}/delete"),
+            web::post().to(notices_admin::delete_notice_attachment),
+        )
+        // Headings, tags, templates
+        .route(
+            &b("/notice-headings"),
+            web::get().to(meta_admin::list_headings),
+        )
+        .route(
+            &b("/notice-headings"),
+            web::post().to(meta_admin::create_heading),
+        )
+        .route(
+            &b("/notice-headings/order"),
+            web::post().to(meta_admin::order_headings),
+        )
+        .route(
+            &b("/notice-headings/{id}"),
+            web::get().to(meta_admin::edit_heading),
+        )
+        .route(
+            &b("/notice-headings/{id}"),
+            web::post().to(meta_admin::update_heading),
+        )
+        .route(
+            &b("/notice-headings/{id}/delete"),
+            web::post().to(meta_admin::delete_heading),
+        )
+        .route(&b("/notice-tags"), web::get().to(meta_admin::list_tags))
+        .route(&b("/notice-tags"), web::post().to(meta_admin::create_tag))
+        .route(&b("/notice-tags/{id}"), web::get().to(meta_admin::edit_tag))
+        .route(
+            &b("/notice-tags/{id}"),
+            web::post().to(meta_admin::update_tag),
+        )
+        .route(
+            &b("/notice-tags/{id}/delete"),
+            web::post().to(meta_admin::delete_tag),
+        )
+        .route(
+            &b("/notice-templates"),
+            web::get().to(meta_admin::list_templates),
+        )
+        .route(
+            &b("/notice-templates"),
+            web::post().to(meta_admin::create_template),
+        )
+        .route(
+            &b("/notice-templates/new"),
+            web::get().to(meta_admin::new_template),
+        )
+        .route(
+            &b("/notice-templates/{id}"),
+            web::get().to(meta_admin::edit_template),
+        )
+        .route(
+            &b("/notice-templates/{id}"),
+            web::post().to(meta_admin::update_template),
+        )
+        .route(
+            &b("/notice-templates/{id}/delete"),
+            web::post().to(meta_admin::delete_template),
+        )
+        // Attachments, configuration
+        .route(
+            &b("/attachments/{attachment_id}"),
+            web::get().to(attachments::download_attachment),
+        )
+        .route(&b("/settings"), web::get().to(settings::settings_page))
+        .route(&b("/settings"), web::post().to(settings::save_settings))
+        .route(&b("/settings/logo"), web::post().to(settings::upload_logo))
+        .route(
+            &b("/settings/logo/delete"),
+            web::post().to(settings::remove_logo),
+        )
+        // Portal
+        .route("/{service_id}/hc", web::get().to(portal::main_redirect))
+        .route("/{service_id}/hc/", web::get().to(portal::main_page))
+        .route(
+            "/{service_id}/hc/search",
+            web::get().to(portal::search_page),
+        )
+        .route(
+            "/{service_id}/hc/notices",
+            web::get().to(portal::notices_page),
+        )
+        .route(
+            "/{service_id}/hc/notices/{id}",
+            web::get().to(portal::notice_page),
+        )
+        .route("/{service_id}/hc/faq", web::get().to(portal::faq_page))
+        .route(
+            "/{service_id}/hc/article/{id}",
+            web::get().to(portal::article_page),
+        )
+        .route(
+            "/{service_id}/hc/article/{id}/",
+            web::get().to(portal::article_page),
+        )
+        .route(
+            "/{service_id}/hc/attachments/{id}/{name}",
+            web::get().to(portal::download),
+        )
+        .route(
+            "/{service_id}/hc/custom.css",
+            web::get().to(portal::custom_css),
+        )
+        .route("/{service_id}/hc/logo", web::get().to(portal::logo));
+}
