@@ -1209,29 +1209,7 @@ async fn group_order_by_drag_and_by_button_in_the_browser() {
         assert_eq!(admin.post_form(GROUPS, &[("name", name)]).await.status, 303);
     }
     let b = crate::support::browser::Browser::start().await;
-    b.client
-        .goto(&format!("{}/login?next={GROUPS}", app.base))
-        .await
-        .unwrap();
-    b.wait_css("input[name=login]")
-        .await
-        .send_keys("admin")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.sign_in(&app.base, "admin", &GROUPS).await;
     b.wait_css("#group-order ul[data-sortable]").await;
     // Sortable is attached to the list.
     let ready: serde_json::Value = b

@@ -12,7 +12,7 @@ use opencontact::db::types::{CategoryTree, EditorType, ServiceKind};
 use opencontact::i18n::Lang;
 use opencontact::services::model::{NewService, Service};
 
-use crate::support::{Client, PASSWORD, Resp, TestApp};
+use crate::support::{Client, Resp, TestApp};
 
 const BASE: &str = "/demo/console/settings/categories";
 const INTAKE: &str = "/demo/console/settings/categories/intake";
@@ -1282,29 +1282,7 @@ async fn rename_in_place_with_a_double_click_in_the_browser() {
     let orders = id_of(&app, sid, CategoryTree::Intake, "Orders");
 
     let b = crate::support::browser::Browser::start().await;
-    b.client
-        .goto(&format!("{}/login?next={INTAKE}", app.base))
-        .await
-        .unwrap();
-    b.wait_css("input[name=login]")
-        .await
-        .send_keys("admin")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.sign_in(&app.base, "admin", &INTAKE).await;
     let name = b.wait_css(&format!("#node-{general} .cat-name")).await;
     // A marker that a page load would wipe.
     b.client

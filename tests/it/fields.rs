@@ -1495,29 +1495,7 @@ async fn layouts_are_reordered_by_dragging_in_the_browser() {
     );
     let b = crate::support::browser::Browser::start().await;
     let layout = format!("{FIELDS}/layouts/{gi}");
-    b.client
-        .goto(&format!("{}/login?next={layout}", app.base))
-        .await
-        .unwrap();
-    b.wait_css("input[name=login]")
-        .await
-        .send_keys("admin")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(crate::support::PASSWORD)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.sign_in(&app.base, "admin", &layout).await;
     b.wait_css("#layout-fields[data-sortable-ready]").await;
     // What SortableJS does at the end of a drag: the item moves, the form gets `sorted`; htmx
     // swaps the whole card, which now says the intake type has its own layout.

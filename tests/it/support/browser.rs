@@ -90,6 +90,31 @@ impl Browser {
             .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
     }
 
+    /// Signs in through the login form, then lands on `next`.
+    pub async fn sign_in(&self, base: &str, login: &str, next: impl AsRef<str>) {
+        let url = format!("{base}/login?next={}", next.as_ref());
+        self.client.goto(&url).await.unwrap();
+        self.wait_css("input[name=login]")
+            .await
+            .send_keys(login)
+            .await
+            .unwrap();
+        self.client
+            .find(fantoccini::Locator::Css("input[name=password]"))
+            .await
+            .unwrap()
+            .send_keys(crate::support::PASSWORD)
+            .await
+            .unwrap();
+        self.client
+            .find(fantoccini::Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Saves a screenshot under `target/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
