@@ -113,8 +113,16 @@ pub fn link_or_create(
         } else {
             c.name.clone()
         };
-        let phone = if c.phone.is_empty() { phone } else { c.phone.clone() };
-        let email = if c.email.is_empty() { email } else { c.email.clone() };
+        let phone = if c.phone.is_empty() {
+            phone
+        } else {
+            c.phone.clone()
+        };
+        let email = if c.email.is_empty() {
+            email
+        } else {
+            c.email.clone()
+        };
         diesel::update(customers::table.find(c.id))
             .set((
                 customers::name.eq(name),

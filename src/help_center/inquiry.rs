@@ -216,9 +216,11 @@ impl Submitted {
                     RawValue::Period { from, to }
                 }
             }
-            Control::Agree => {
-                RawValue::text(if self.one(&name) == "true" { "true" } else { "" })
-            }
+            Control::Agree => RawValue::text(if self.one(&name) == "true" {
+                "true"
+            } else {
+                ""
+            }),
             _ => match self.values.get(&name) {
                 None => RawValue::Missing,
                 Some(_) => RawValue::Text(self.one(&name)),
@@ -276,11 +278,19 @@ struct Loaded {
 async fn load_nodes(req: &HttpRequest, v: &Viewer, code: &str) -> Result<Loaded, AppError> {
     let portal = load(req, v, code).await?;
     let sid = portal.service.id;
-    let nodes = v.state.db.read(move |c| Ok(helpcenter_nodes(c, sid)?)).await?;
+    let nodes = v
+        .state
+        .db
+        .read(move |c| Ok(helpcenter_nodes(c, sid)?))
+        .await?;
     Ok(Loaded { portal, nodes })
 }
 
-fn respond<T: Template>(p: &Portal, status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+fn respond<T: Template>(
+    p: &Portal,
+    status: StatusCode,
+    page: &T,
+) -> Result<HttpResponse, AppError> {
     if status == StatusCode::OK {
         return p.respond(page);
     }
@@ -301,7 +311,10 @@ fn form_page(
     sub: &Submitted,
     errors: &FormErrors,
 ) -> Result<InquiryPage, AppError> {
-    let (lang, fallback) = (p.hc.lang, crate::help_center::content::default_lang(&p.service));
+    let (lang, fallback) = (
+        p.hc.lang,
+        crate::help_center::content::default_lang(&p.service),
+    );
     let s = step(nodes, chosen)?;
     let choices = s
         .children
@@ -319,7 +332,11 @@ fn form_page(
     Ok(InquiryPage {
         ctx: p.ctx.clone(),
         hc: p.hc.clone(),
-        path_names: s.path.iter().map(|n| node_name(n, lang, fallback)).collect(),
+        path_names: s
+            .path
+            .iter()
+            .map(|n| node_name(n, lang, fallback))
+            .collect(),
         choices,
         restart_href: p.hc.href("/ticket/"),
         category: def.map(|d| d.category_id),
@@ -404,7 +421,13 @@ async fn read_body(mut payload: Multipart) -> Result<Body, AppError> {
         let file_name = field
             .content_disposition()
             .and_then(|cd| cd.get_filename())
-            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or("").trim().to_string())
+            .map(|n| {
+                n.rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_default();
         let mut buf = Vec::new();
         let mut size = 0usize;
@@ -415,7 +438,11 @@ async fn read_body(mut payload: Multipart) -> Result<Body, AppError> {
             if total > MAX_BODY {
                 return Ok(Body::TooLarge);
             }
-            let cap = if is_file { MAX_FILE_BYTES + 1 } else { MAX_TEXT_BYTES };
+            let cap = if is_file {
+                MAX_FILE_BYTES + 1
+            } else {
+                MAX_TEXT_BYTES
+            };
             if buf.len() < cap {
                 let room = cap - buf.len();
                 buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -589,7 +616,11 @@ fn store_ticket_files(
     service_id: i64,
     files: Vec<Incoming>,
 ) -> std::io::Result<Vec<StoredFile>> {
-    attachments::store_files_in(data_dir, &format!("{UPLOADS_DIR}/tickets/{service_id}"), files)
+    attachments::store_files_in(
+        data_dir,
+        &format!("{UPLOADS_DIR}/tickets/{service_id}"),
+        files,
+    )
 }
 
 /// Sends the receipt mail; a failure is logged. Returns whether it went out.
@@ -621,7 +652,9 @@ async fn send_receipt(
     let text = i18n::tf(lang, "inquiry.mail.body", &args);
     let html = format!(
         "<p>{}</p>",
-        escape(&text).replace("\n\n", "</p><p>").replace('\n', "<br>")
+        escape(&text)
+            .replace("\n\n", "</p><p>")
+            .replace('\n', "<br>")
     );
     let mail = OutgoingMail {
         to: contact.email.clone(),
