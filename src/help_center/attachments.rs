@@ -293,7 +293,7 @@ pub fn store_files_in(
     rel_dir: &str,
     files: Vec<Incoming>,
 ) -> std::io::Result<Vec<StoredFile>> {
-    let dir = data_dir.join(&rel_dir);
+    let dir = data_dir.join(rel_dir);
     std::fs::create_dir_all(&dir)?;
     let mut stored: Vec<StoredFile> = Vec::new();
     for f in files {

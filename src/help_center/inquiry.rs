@@ -302,7 +302,6 @@ fn respond<T: Template>(
     Ok(resp)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn form_page(
     p: &Portal,
     nodes: &[Node],
