@@ -350,3 +350,49 @@ async fn the_form_is_404_without_the_inquiry_module() {
     });
     assert_eq!(visitor.get(TICKET).await.status, 404);
 }
+
+#[actix_web::test]
+async fn intake_types_are_chosen_step_by_step_down_to_a_leaf() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let sid = fx.service_id;
+    let ids = ids(&app, sid);
+    let names = serde_json::json!({ "en": "Refunds" }).to_string();
+    let now = opencontact::db::now();
+    let parent = ids.category;
+    let child: i64 = app.db(move |c| {
+        diesel::insert_into(categories::table)
+            .values((
+                categories::service_id.eq(sid),
+                categories::tree.eq("intake"),
+                categories::parent_id.eq(Some(parent)),
+                categories::level.eq(2),
+                categories::position.eq(0),
+                categories::names.eq(names),
+                categories::helpcenter_enabled.eq(true),
+                categories::active.eq(true),
+                categories::created_at.eq(now),
+                categories::updated_at.eq(now),
+            ))
+            .returning(categories::id)
+            .get_result(c)
+    });
+    let visitor = app.client();
+    // The parent now has a child: it shows the next step, not the form.
+    let step = visitor.get(&format!("{TICKET}?category={parent}")).await;
+    assert_eq!(step.status, 200);
+    assert!(!step.has("#inquiry-form"));
+    assert_eq!(step.texts("#intake-choices a"), ["Refunds"]);
+    // Posting to a node that is not a leaf is refused and stores nothing.
+    let r = submit(&visitor, &ids, text_form(&ids, &[])).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(counts(&app).0, 0);
+    let leaf = visitor.get(&format!("{TICKET}?category={child}")).await;
+    assert!(leaf.has("#inquiry-form"));
+    let done = visitor
+        .post_multipart(&format!("{TICKET}?category={child}"), text_form(&ids, &[]))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    let category: Option<i64> = app.db(|c| tickets::table.select(tickets::category_id).first(c));
+    assert_eq!(category, Some(child));
+}
