@@ -10,6 +10,7 @@ pub mod categories;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod customers;
 pub mod db;
 pub mod error;
 pub mod fields;
@@ -18,6 +19,7 @@ pub mod i18n;
 pub mod mail;
 pub mod org;
 pub mod services;
+pub mod tickets;
 pub mod web;
 
 use actix_session::SessionMiddleware;

@@ -348,6 +348,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        customer_no -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        public_id -> Text,
+        customer_id -> Nullable<BigInt>,
+        category_id -> Nullable<BigInt>,
+        status -> Text,
+        priority -> Text,
+        channel -> Text,
+        lang -> Text,
+        subject -> Text,
+        assignee_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_entries (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        kind -> Text,
+        author_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_field_values (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        field_id -> BigInt,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    ticket_attachments (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        entry_id -> Nullable<BigInt>,
+        file_name -> Text,
+        stored_path -> Text,
+        mime -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::joinable!(agent_groups -> services (service_id));
@@ -388,4 +464,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notice_tag_links,
     notice_templates,
     hc_attachments,
+    customers,
+    tickets,
+    ticket_entries,
+    ticket_field_values,
+    ticket_attachments,
+    ticket_events,
 );

@@ -284,8 +284,16 @@ pub fn store_files(
     service_id: i64,
     files: Vec<Incoming>,
 ) -> std::io::Result<Vec<StoredFile>> {
-    let rel_dir = format!("{UPLOADS_DIR}/hc/{service_id}");
-    let dir = data_dir.join(&rel_dir);
+    store_files_in(data_dir, &format!("{UPLOADS_DIR}/hc/{service_id}"), files)
+}
+
+/// Writes checked files under `rel_dir` (relative to the data directory; blocking).
+pub fn store_files_in(
+    data_dir: &Path,
+    rel_dir: &str,
+    files: Vec<Incoming>,
+) -> std::io::Result<Vec<StoredFile>> {
+    let dir = data_dir.join(rel_dir);
     std::fs::create_dir_all(&dir)?;
     let mut stored: Vec<StoredFile> = Vec::new();
     for f in files {

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod content;
 pub mod faq;
 pub mod faq_admin;
+pub mod inquiry;
 pub mod meta_admin;
 pub mod notices;
 pub mod notices_admin;
@@ -206,5 +207,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{service_id}/hc/custom.css",
             web::get().to(portal::custom_css),
         )
-        .route("/{service_id}/hc/logo", web::get().to(portal::logo));
+        .route("/{service_id}/hc/logo", web::get().to(portal::logo))
+        // Inquiry
+        .route(
+            "/{service_id}/hc/ticket/",
+            web::get().to(inquiry::inquiry_form),
+        )
+        .route(
+            "/{service_id}/hc/ticket/",
+            web::post().to(inquiry::submit_inquiry),
+        );
 }

@@ -236,10 +236,9 @@ impl Portal {
             version: settings.version(),
             show_notices: settings.show_notices && features.notice,
             show_faq: settings.show_faq && features.faq,
-            // The inquiry form (`/hc/ticket/`) and history (`/hc/ticket/list/`) are not built yet
-            // (issue 3's ticket part): the portal links to them only once they exist, so these
-            // stay off whatever the stored configuration says.
-            show_inquiry: false,
+            show_inquiry: settings.show_inquiry && features.inquiry,
+            // The inquiry history (`/hc/ticket/list/`) is not built yet: the portal links to it
+            // only once it exists, so it stays off whatever the stored configuration says.
             show_history: false,
             company,
             asset_version: crate::web::assets::version(),

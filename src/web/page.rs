@@ -332,6 +332,11 @@ impl FormErrors {
             .or_insert_with(|| i18n::tf(self.lang, key, args));
     }
 
+    /// Adds an already translated message for `field` (the first message per field wins).
+    pub fn add_text(&mut self, field: &str, message: String) {
+        self.errors.entry(field.to_string()).or_insert(message);
+    }
+
     /// Whether nothing failed.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()

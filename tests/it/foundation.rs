@@ -118,6 +118,7 @@ const KEY_PREFIXES: &[&str] = &[
     "field.",
     "hc.",
     "faq.",
+    "inquiry.",
     "notice.",
 ];
 

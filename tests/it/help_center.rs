@@ -1378,9 +1378,12 @@ async fn configuration_controls_modules_footer_css_and_logo() {
 
     let visitor = app.client();
     let main = visitor.get(&format!("{HC}/")).await;
-    // The inquiry form is not built yet, so the portal offers no card for it.
-    assert_eq!(main.texts("#supports .support__item strong"), ["FAQ"]);
-    assert!(!main.text.contains("/hc/ticket/"));
+    assert_eq!(
+        main.texts("#supports .support__item strong"),
+        ["FAQ", "1:1 inquiry"]
+    );
+    // The inquiry history is not built yet, so the portal offers no link to it.
+    assert!(!main.text.contains("/hc/ticket/list/"));
     assert!(!main.has("#main-notices"));
     assert_eq!(
         main.texts(".hc-company p"),

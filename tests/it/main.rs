@@ -18,3 +18,4 @@ mod cli;
 mod fields;
 mod foundation;
 mod help_center;
+mod inquiry;

@@ -1,0 +1,153 @@
+//! Customers of a consultation service (SPEC §13 Customer): one record per person and service,
+//! found again by e-mail (or by phone for phone-channel tickets) so a customer's tickets are
+//! linked together.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::customers;
+use crate::db::{DbConn, now};
+
+/// A customer of one service.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    /// Key.
+    pub id: i64,
+    /// Service.
+    pub service_id: i64,
+    /// Customer number shown to agents (`C` + digits, unique per service).
+    pub customer_no: String,
+    /// Name (may be empty).
+    pub name: String,
+    /// E-mail, lower-cased (may be empty).
+    pub email: String,
+    /// Phone (may be empty).
+    pub phone: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a ticket knows about its customer.
+#[derive(Debug, Clone, Default)]
+pub struct Contact {
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+}
+
+/// The canonical form of an e-mail address for matching.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Customer {
+    /// A customer by key within a service.
+    pub fn find(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Customer>> {
+        customers::table
+            .filter(customers::service_id.eq(service_id))
+            .filter(customers::id.eq(id))
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The customer with this e-mail in the service, if any.
+    pub fn find_by_email(
+        conn: &mut DbConn,
+        service_id: i64,
+        email: &str,
+    ) -> QueryResult<Option<Customer>> {
+        let email = normalize_email(email);
+        if email.is_empty() {
+            return Ok(None);
+        }
+        customers::table
+            .filter(customers::service_id.eq(service_id))
+            .filter(customers::email.eq(email))
+            .order(customers::id.asc())
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    fn find_by_phone(
+        conn: &mut DbConn,
+        service_id: i64,
+        phone: &str,
+    ) -> QueryResult<Option<Customer>> {
+        customers::table
+            .filter(customers::service_id.eq(service_id))
+            .filter(customers::phone.eq(phone.trim()))
+            .order(customers::id.asc())
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+}
+
+/// Links a ticket's contact to a customer (inside the caller's transaction): the customer with
+/// the same e-mail; for phone-channel tickets without a match by e-mail, the one with the same
+/// phone; otherwise a new customer. Empty name/phone of a found customer are filled in.
+pub fn link_or_create(
+    conn: &mut DbConn,
+    service_id: i64,
+    contact: &Contact,
+    by_phone: bool,
+) -> QueryResult<i64> {
+    let email = normalize_email(&contact.email);
+    let phone = contact.phone.trim().to_string();
+    let mut found = Customer::find_by_email(conn, service_id, &email)?;
+    if found.is_none() && by_phone && !phone.is_empty() {
+        found = Customer::find_by_phone(conn, service_id, &phone)?;
+    }
+    let t = now();
+    if let Some(c) = found {
+        let name = if c.name.is_empty() {
+            contact.name.trim().to_string()
+        } else {
+            c.name.clone()
+        };
+        let phone = if c.phone.is_empty() {
+            phone
+        } else {
+            c.phone.clone()
+        };
+        let email = if c.email.is_empty() {
+            email
+        } else {
+            c.email.clone()
+        };
+        diesel::update(customers::table.find(c.id))
+            .set((
+                customers::name.eq(name),
+                customers::phone.eq(phone),
+                customers::email.eq(email),
+                customers::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        return Ok(c.id);
+    }
+    let customer_no = format!(
+        "C{}{}",
+        t.and_utc().timestamp_millis(),
+        crate::crypto::random_alnum(4).to_uppercase()
+    );
+    diesel::insert_into(customers::table)
+        .values((
+            customers::service_id.eq(service_id),
+            customers::customer_no.eq(customer_no),
+            customers::name.eq(contact.name.trim()),
+            customers::email.eq(email),
+            customers::phone.eq(phone),
+            customers::created_at.eq(t),
+            customers::updated_at.eq(t),
+        ))
+        .returning(customers::id)
+        .get_result(conn)
+}
