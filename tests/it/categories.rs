@@ -1315,13 +1315,11 @@ async fn rename_in_place_with_a_double_click_in_the_browser() {
             "#node-{general} form.cat-rename input[name=name_en]"
         ))
         .await;
-    // The field has the focus (autofocus after the swap).
-    let focused: serde_json::Value = b
-        .client
-        .execute("return document.activeElement.name || ''", vec![])
-        .await
-        .unwrap();
-    assert_eq!(focused, "name_en");
+    // The field gets the focus (htmx applies autofocus when the swap settles: bounded wait).
+    b.wait_css(&format!(
+        "#node-{general} form.cat-rename input[name=name_en]:focus"
+    ))
+    .await;
     input.clear().await.unwrap();
     input
         .send_keys(&format!("Questions{}", char::from(Key::Enter)))
