@@ -1517,15 +1517,8 @@ async fn layouts_are_reordered_by_dragging_in_the_browser() {
         (c[0].as_str(), c[c.len() - 1].as_str()),
         ("category", "personalAgree")
     );
-    let ready: serde_json::Value = b
-        .client
-        .execute(
-            "return document.querySelector('#layout-fields').dataset.sortableReady || ''",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(ready, "1", "the swapped list is sortable again");
+    // The swapped list is sortable again once htmx settles (bounded wait).
+    b.wait_css("#layout-fields[data-sortable-ready='1']").await;
     b.screenshot("fields-layout").await;
 
     // The options of a choice field are dragged without saving; the save keeps the new order.
