@@ -166,8 +166,6 @@ impl User {
     }
 }
 
-pub use crate::db::search::escape_like;
-
 /// Validates the fields of a new member (login, name, e-mail), including uniqueness.
 pub fn validate_new_member(
     conn: &mut DbConn,

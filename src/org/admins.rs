@@ -8,12 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::users::{User, escape_like};
+use crate::auth::users::User;
 use crate::db::schema::users;
+use crate::db::search::{contains_pattern, lower};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::org::audit::{self, AuditRecord};
-use crate::org::form::{lower, query_string};
+use crate::org::form::query_string;
 use crate::org::members::{MemberQuery, MemberRow, list_members, member_rows};
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
@@ -61,7 +62,7 @@ pub fn search_candidates(
     form: &SearchForm,
     limit: i64,
 ) -> QueryResult<Vec<User>> {
-    let pattern = |s: &str| format!("%{}%", escape_like(&s.to_lowercase()));
+    let pattern = contains_pattern;
     let mut q = users::table
         .filter(users::is_org_admin.eq(false))
         .filter(users::active.eq(true))

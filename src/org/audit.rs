@@ -8,12 +8,13 @@ use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::auth::users::{User, escape_like};
+use crate::auth::users::User;
 use crate::db::schema::permission_audit;
+use crate::db::search::{contains_pattern, lower};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::org::form::{lower, query_string};
+use crate::org::form::query_string;
 use crate::web::{self as w, FormErrors, OrgAdmin, PageCtx};
 
 /// Every operation code written to the log, in the order the filter offers them. Each has a
@@ -127,7 +128,7 @@ pub fn search(
         q = q.filter(permission_audit::operation.eq(op.clone()));
     }
     if let Some(name) = &f.name {
-        let pattern = format!("%{}%", escape_like(&name.to_lowercase()));
+        let pattern = contains_pattern(name);
         q = q.filter(
             lower(permission_audit::actor_name)
                 .like(pattern.clone())

@@ -1,7 +1,6 @@
 //! Small helpers shared by the organization-management pages: form bodies with repeated keys
 //! (checkbox groups), bounded text checks, and query strings for "next page" links.
 
-pub use crate::db::search::lower;
 use crate::web::{FormErrors, url_encode};
 
 /// A url-encoded form body as ordered pairs, for forms with repeated keys such as checkbox

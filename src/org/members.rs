@@ -13,14 +13,15 @@ use diesel::prelude::*;
 use crate::auth::history::{self, LoginEvent};
 use crate::auth::invite::{invite_member, send_account_mail};
 use crate::auth::tokens;
-use crate::auth::users::{NewUser, User, escape_like, validate_new_member};
+use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::schema::{service_members, services, users};
+use crate::db::search::{contains_pattern, lower};
 use crate::db::types::TokenPurpose;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::org::audit::{self, AuditRecord};
-use crate::org::form::{lower, query_string};
+use crate::org::form::query_string;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 /// Members per page.
@@ -100,7 +101,7 @@ pub fn list_members(
     let mut query = users::table.select(User::as_select()).into_boxed();
     let text = q.text.trim();
     if !text.is_empty() {
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let pattern = contains_pattern(text);
         query = query.filter(
             lower(users::name)
                 .like(pattern.clone())
