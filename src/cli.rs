@@ -311,6 +311,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("OpenContact is running: open {base}/");
     }
     let data = actix_web::web::Data::new(state);
+    crate::mail::outbox::spawn_worker(data.clone());
     actix_web::HttpServer::new(move || crate::app(data.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -104,6 +104,7 @@ pub async fn send_account_mail(
         subject,
         text,
         html,
+        ..OutgoingMail::default()
     };
     crate::mail::send(&settings, &state.secret, &mail)
         .await

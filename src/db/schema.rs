@@ -377,6 +377,17 @@ diesel::table! {
         group_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        transfer_state -> Text,
+        internal_reason -> Nullable<Text>,
+        is_spam -> Bool,
+        spam_prev_status -> Nullable<Text>,
+        resolution_category_id -> Nullable<BigInt>,
+        creator_id -> Nullable<BigInt>,
+        origin_ticket_id -> Nullable<BigInt>,
+        transferred_to_ticket_id -> Nullable<BigInt>,
+        solved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
     }
 }
 
@@ -388,6 +399,8 @@ diesel::table! {
         author_id -> Nullable<BigInt>,
         body -> Text,
         created_at -> Timestamp,
+        client_token -> Nullable<Text>,
+        mail_message_id -> Nullable<Text>,
     }
 }
 
@@ -426,6 +439,40 @@ diesel::table! {
 
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
+diesel::table! {
+    ticket_stars (user_id, ticket_id) {
+        user_id -> BigInt,
+        ticket_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        service_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<BigInt>,
+        purpose -> Text,
+        to_addr -> Text,
+        to_name -> Text,
+        from_addr -> Text,
+        from_name -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        message_id -> Text,
+        in_reply_to -> Text,
+        references_hdr -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(ticket_stars -> tickets (ticket_id));
 diesel::joinable!(agent_groups -> services (service_id));
 diesel::joinable!(group_members -> agent_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
@@ -470,4 +517,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_field_values,
     ticket_attachments,
     ticket_events,
+    ticket_stars,
+    mail_outbox,
 );

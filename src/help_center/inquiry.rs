@@ -585,6 +585,10 @@ pub async fn submit_inquiry(
                     body: &body,
                     values: &values,
                     files: &stored,
+                    creator_id: None,
+                    group_id: None,
+                    assignee_id: None,
+                    origin_ticket_id: None,
                 };
                 Ok(tickets::create_ticket(c, &secret, &new)?)
             })
@@ -661,6 +665,7 @@ async fn send_receipt(
         subject: mail_subject,
         text,
         html,
+        ..OutgoingMail::default()
     };
     match smtp::send(&settings, &state.secret, &mail).await {
         Ok(()) => true,

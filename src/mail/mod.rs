@@ -1,6 +1,7 @@
-//! Outgoing mail for accounts (invitations, password resets) over the SMTP server the
-//! administrator configures. The later e-mail issue puts an outbox in front of [`send`].
+//! Outgoing mail over the SMTP server the administrator configures: [`smtp`] talks to the
+//! relay, [`outbox`] queues mail in the transaction that causes it and delivers it with retries.
 
+pub mod outbox;
 pub mod smtp;
 
 pub use smtp::{OutgoingMail, SmtpSettings, send};

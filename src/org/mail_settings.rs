@@ -309,6 +309,7 @@ pub async fn send_test_mail(
                     subject,
                     text,
                     html,
+                    ..OutgoingMail::default()
                 };
                 match crate::mail::send(&settings, &v.state.secret, &mail).await {
                     Ok(()) => {

@@ -5,7 +5,8 @@
 //!
 //! What other modules call: [`create_ticket`] (inside a write transaction) to open a ticket with
 //! its first customer message, [`Ticket::find_by_public_id`], [`Ticket::find`],
-//! [`entries_of`], [`field_values_of`], [`attachments_of`], [`record_event`].
+//! [`entries_of`], [`field_values_of`], [`attachments_of`], [`record_event`]; every status
+//! change goes through [`lifecycle`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -39,6 +40,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub mod lifecycle;
 
 text_enum! {
     /// Where a ticket stands (SPEC §4.1 status table).
@@ -82,6 +85,14 @@ text_enum! {
         Phone = "phone",
         /// The Open API.
         Api = "api",
+        /// Created by an agent in the console ("Created").
+        Created = "created",
+        /// Transferred from a consultation service to issue management.
+        Transfer = "transfer",
+        /// A chat conversation converted to a ticket.
+        Chat = "chat",
+        /// Brought in by data migration.
+        Migrated = "migrated",
     }
 }
 
@@ -167,9 +178,47 @@ pub struct Ticket {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
+    /// Transfer sub-state text (see [`lifecycle::TransferState`]).
+    pub transfer_state: String,
+    /// Internal-resolution reason text (see [`lifecycle::InternalReason`]).
+    pub internal_reason: Option<String>,
+    /// In the spam box.
+    pub is_spam: bool,
+    /// The status to restore when taken out of the spam box.
+    pub spam_prev_status: Option<String>,
+    /// Resolution type.
+    pub resolution_category_id: Option<i64>,
+    /// The agent who created it manually (or transferred it).
+    pub creator_id: Option<i64>,
+    /// For an issue-management ticket: the consultation ticket it came from.
+    pub origin_ticket_id: Option<i64>,
+    /// For a consultation ticket: the issue-management ticket it was transferred to.
+    pub transferred_to_ticket_id: Option<i64>,
+    /// When it was last solved.
+    pub solved_at: Option<NaiveDateTime>,
+    /// When it was completed.
+    pub closed_at: Option<NaiveDateTime>,
+    /// Optimistic-lock counter: every change increments it, so a stale form is detected.
+    pub version: i64,
 }
 
 impl Ticket {
+    /// The transfer sub-state.
+    pub fn transfer_state(&self) -> lifecycle::TransferState {
+        lifecycle::TransferState::parse(&self.transfer_state)
+            .unwrap_or(lifecycle::TransferState::None)
+    }
+
+    /// The channel (unknown text reads as `web`).
+    pub fn channel(&self) -> Channel {
+        Channel::parse(&self.channel).unwrap_or(Channel::Web)
+    }
+
+    /// The priority (unknown text reads as `normal`).
+    pub fn priority(&self) -> Priority {
+        Priority::parse(&self.priority).unwrap_or(Priority::Normal)
+    }
+
     /// The status (unknown text reads as `open`).
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Open)
@@ -284,6 +333,14 @@ pub struct NewTicket<'a> {
     pub values: &'a [(FormField, StoredValue)],
     /// Files already written to disk.
     pub files: &'a [StoredFile],
+    /// The agent who created it (manual creation, transfer), if any.
+    pub creator_id: Option<i64>,
+    /// Group to start in.
+    pub group_id: Option<i64>,
+    /// Assignee to start with (the ticket then starts `open` instead of `new`).
+    pub assignee_id: Option<i64>,
+    /// For an issue-management ticket created by transfer: the consultation ticket.
+    pub origin_ticket_id: Option<i64>,
 }
 
 /// The created ticket's keys.
@@ -295,9 +352,9 @@ pub struct Created {
     pub public_id: String,
 }
 
-/// Opens a ticket (inside the caller's transaction): status `new`, the first customer message,
-/// the non-empty field values (personal ones encrypted), the attachment rows and a `created`
-/// event.
+/// Opens a ticket (inside the caller's transaction): status `new` (`open` when it starts with
+/// an assignee), the first customer message, the non-empty field values (personal ones
+/// encrypted), the attachment rows and a `created` event.
 pub fn create_ticket(
     conn: &mut DbConn,
     secret: &SecretKey,
@@ -312,7 +369,15 @@ pub fn create_ticket(
             tickets::public_id.eq(&public_id),
             tickets::customer_id.eq(new.customer_id),
             tickets::category_id.eq(new.category_id),
-            tickets::status.eq(Status::New.as_str()),
+            tickets::status.eq(if new.assignee_id.is_some() {
+                Status::Open.as_str()
+            } else {
+                Status::New.as_str()
+            }),
+            tickets::group_id.eq(new.group_id),
+            tickets::assignee_id.eq(new.assignee_id),
+            tickets::creator_id.eq(new.creator_id),
+            tickets::origin_ticket_id.eq(new.origin_ticket_id),
             tickets::priority.eq(Priority::Normal.as_str()),
             tickets::channel.eq(new.channel.as_str()),
             tickets::lang.eq(new.lang),
@@ -322,7 +387,13 @@ pub fn create_ticket(
         ))
         .returning(tickets::id)
         .get_result(conn)?;
-    let entry_id = add_entry(conn, id, EntryKind::CustomerMessage, None, new.body)?;
+    let entry_id = add_entry(
+        conn,
+        id,
+        EntryKind::CustomerMessage,
+        new.creator_id,
+        new.body,
+    )?;
     for (field, value) in new.values {
         if value.is_empty() {
             continue;
@@ -336,7 +407,7 @@ pub fn create_ticket(
             .execute(conn)?;
     }
     add_attachments(conn, id, entry_id, new.files)?;
-    record_event(conn, id, "created", None, new.channel.as_str())?;
+    record_event(conn, id, "created", new.creator_id, new.channel.as_str())?;
     Ok(Created { id, public_id })
 }
 

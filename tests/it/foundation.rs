@@ -120,6 +120,15 @@ const KEY_PREFIXES: &[&str] = &[
     "faq.",
     "inquiry.",
     "notice.",
+    "ticket.",
+    "transfer.",
+    "template.",
+    "forbidden.",
+    "outbox.",
+    "imap.",
+    "maillayout.",
+    "trigger.",
+    "openapi.",
 ];
 
 #[actix_web::test]

@@ -19,3 +19,4 @@ mod fields;
 mod foundation;
 mod help_center;
 mod inquiry;
+mod lifecycle;

@@ -131,6 +131,7 @@ impl TestApp {
             .expect("listen")
             .run();
         actix_web::rt::spawn(server);
+        opencontact::mail::outbox::spawn_worker(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,
@@ -263,6 +264,56 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 303, "sign-in as {login} failed: {}", r.text);
         c
+    }
+
+    /// Opens a help-center ticket (channel web, status new) from `email` with one customer
+    /// message; returns (internal key, public ID).
+    pub fn create_ticket(&self, service_id: i64, subject: &str, email: &str) -> (i64, String) {
+        let secret = self.state.secret.clone();
+        let (subject, email) = (subject.to_string(), email.to_string());
+        self.state
+            .db
+            .write_blocking(move |c| {
+                let contact = opencontact::customers::Contact {
+                    name: "Casey Customer".into(),
+                    email: email.clone(),
+                    phone: String::new(),
+                };
+                let customer_id =
+                    opencontact::customers::link_or_create(c, service_id, &contact, false)?;
+                let created = opencontact::tickets::create_ticket(
+                    c,
+                    &secret,
+                    &opencontact::tickets::NewTicket {
+                        service_id,
+                        customer_id: Some(customer_id),
+                        category_id: None,
+                        channel: opencontact::tickets::Channel::Web,
+                        lang: "en",
+                        subject: &subject,
+                        body: "<p>Please help.</p>",
+                        values: &[],
+                        files: &[],
+                        creator_id: None,
+                        group_id: None,
+                        assignee_id: None,
+                        origin_ticket_id: None,
+                    },
+                )?;
+                Ok((created.id, created.public_id))
+            })
+            .expect("create ticket")
+    }
+
+    /// Reads a ticket by internal key.
+    pub fn ticket(&self, id: i64) -> opencontact::tickets::Ticket {
+        use opencontact::db::schema::tickets;
+        self.db(|c| {
+            tickets::table
+                .find(id)
+                .select(opencontact::tickets::Ticket::as_select())
+                .first(c)
+        })
     }
 
     /// Runs a closure on a database connection.

@@ -57,7 +57,8 @@ impl ReceivedMail {
 pub struct SmtpSink {
     pub port: u16,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
-    refuse: Arc<Mutex<bool>>,
+    /// 0: accept; 554: refuse for good; 451: defer (try again later).
+    refuse: Arc<Mutex<u16>>,
 }
 
 impl SmtpSink {
@@ -87,7 +88,12 @@ impl SmtpSink {
 
     /// Makes the sink refuse every message (554) until switched back.
     pub fn set_refuse(&self, refuse: bool) {
-        *self.refuse.lock().unwrap() = refuse;
+        *self.refuse.lock().unwrap() = if refuse { 554 } else { 0 };
+    }
+
+    /// Makes the sink defer every message (451, a temporary failure) until switched back.
+    pub fn set_defer(&self, defer: bool) {
+        *self.refuse.lock().unwrap() = if defer { 451 } else { 0 };
     }
 
     /// Everything received so far.
@@ -126,8 +132,11 @@ impl SmtpSink {
             } else if upper.starts_with("HELO") {
                 b"250 sink.test\r\n"
             } else if upper.starts_with("MAIL FROM:") {
-                if *self.refuse.lock().unwrap() {
+                let code = *self.refuse.lock().unwrap();
+                if code == 554 {
                     b"554 5.7.1 refused by test sink\r\n"
+                } else if code == 451 {
+                    b"451 4.3.0 try again later\r\n"
                 } else {
                     from = cmd[10..].trim().trim_matches(['<', '>']).to_string();
                     to.clear();

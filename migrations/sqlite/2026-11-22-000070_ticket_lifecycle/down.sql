@@ -1,0 +1,18 @@
+DROP TABLE mail_outbox;
+DROP TABLE ticket_stars;
+DROP INDEX ticket_entries_message_id;
+DROP INDEX ticket_entries_client_token;
+ALTER TABLE ticket_entries DROP COLUMN mail_message_id;
+ALTER TABLE ticket_entries DROP COLUMN client_token;
+DROP INDEX tickets_solved_due;
+ALTER TABLE tickets DROP COLUMN version;
+ALTER TABLE tickets DROP COLUMN closed_at;
+ALTER TABLE tickets DROP COLUMN solved_at;
+ALTER TABLE tickets DROP COLUMN transferred_to_ticket_id;
+ALTER TABLE tickets DROP COLUMN origin_ticket_id;
+ALTER TABLE tickets DROP COLUMN creator_id;
+ALTER TABLE tickets DROP COLUMN resolution_category_id;
+ALTER TABLE tickets DROP COLUMN spam_prev_status;
+ALTER TABLE tickets DROP COLUMN is_spam;
+ALTER TABLE tickets DROP COLUMN internal_reason;
+ALTER TABLE tickets DROP COLUMN transfer_state;

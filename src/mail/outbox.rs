@@ -1,0 +1,333 @@
+//! The persistent mail outbox (SPEC §3.7): a mail is written with [`enqueue`] in the same
+//! transaction as the change that causes it, so a rolled-back change sends nothing and a
+//! committed one is never lost. [`spawn_worker`] sends queued mail over SMTP.
+//!
+//! Delivery: the worker claims due rows by setting them `sending` with a lease
+//! (`next_attempt_at` five minutes ahead), sends them, and marks them `sent`. A transient
+//! failure (connection, 4xx, no relay configured) schedules a retry with exponential backoff
+//! (30 s doubling, at most an hour) up to [`MAX_ATTEMPTS`]; a permanent one (5xx, a bad
+//! address) marks the mail `failed` with the reason at once. A crash between the claim and the
+//! result leaves the lease to expire, after which the mail is sent again with the same
+//! `Message-ID` (so a receiver can recognise the repeat); no queued mail is ever dropped.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use tokio::sync::Notify;
+
+use super::smtp::{self, OutgoingMail, SmtpSettings};
+use crate::AppState;
+use crate::db::schema::mail_outbox;
+use crate::db::{DbConn, now};
+
+/// Attempts before a transiently failing mail is marked failed.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// How long a claimed mail stays leased to one worker.
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+
+/// Mails sent per worker round.
+const BATCH: i64 = 20;
+
+static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+/// Where a queued mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting to be sent (or to be retried).
+    Pending,
+    /// Claimed by a worker.
+    Sending,
+    /// Delivered to the relay.
+    Sent,
+    /// Given up: permanent refusal or too many attempts.
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A queued mail.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
+pub struct QueuedMail {
+    /// Key.
+    pub id: i64,
+    /// Service it belongs to (`None` for organization mail such as invitations).
+    pub service_id: Option<i64>,
+    /// Ticket it is about.
+    pub ticket_id: Option<i64>,
+    /// What it is (`receipt`, `resolve`, `hold`, `invite`, …).
+    pub purpose: String,
+    /// Recipient address.
+    pub to_addr: String,
+    /// Recipient name.
+    pub to_name: String,
+    /// Sender address (empty: the relay's).
+    pub from_addr: String,
+    /// Sender name (empty: the relay's).
+    pub from_name: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    pub text_body: String,
+    /// HTML part.
+    pub html_body: String,
+    /// `Message-ID`, with angle brackets.
+    pub message_id: String,
+    /// `In-Reply-To`.
+    pub in_reply_to: String,
+    /// `References`.
+    pub references_hdr: String,
+    /// Status text (see [`OutboxStatus`]).
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// When the next attempt is due (or the lease ends).
+    pub next_attempt_at: NaiveDateTime,
+    /// The last failure's reason.
+    pub last_error: String,
+    /// Queued.
+    pub created_at: NaiveDateTime,
+    /// Delivered.
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// A mail to queue.
+#[derive(Debug, Clone, Default)]
+pub struct NewMail {
+    /// Service it belongs to.
+    pub service_id: Option<i64>,
+    /// Ticket it is about.
+    pub ticket_id: Option<i64>,
+    /// What it is (`receipt`, `resolve`, `hold`, `invite`, …).
+    pub purpose: String,
+    /// Message content and headers; an empty `message_id` gets a new one.
+    pub mail: OutgoingMail,
+}
+
+/// A new `Message-ID` at the domain of the configured sender address (or `localhost`).
+pub fn new_message_id(conn: &mut DbConn) -> QueryResult<String> {
+    let domain = SmtpSettings::load(conn)?
+        .and_then(|s| s.from_address.rsplit_once('@').map(|(_, d)| d.to_string()))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "localhost".to_string());
+    Ok(format!(
+        "<{}.{}@{}>",
+        now().and_utc().timestamp_millis(),
+        crate::crypto::random_alnum(16),
+        domain
+    ))
+}
+
+/// Queues a mail in the caller's transaction; returns its key and `Message-ID`. Call
+/// [`wake`] after the commit to send it at once.
+pub fn enqueue(conn: &mut DbConn, new: &NewMail) -> QueryResult<(i64, String)> {
+    let message_id = if new.mail.message_id.is_empty() {
+        new_message_id(conn)?
+    } else {
+        new.mail.message_id.clone()
+    };
+    let t = now();
+    let m = &new.mail;
+    let id = diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::service_id.eq(new.service_id),
+            mail_outbox::ticket_id.eq(new.ticket_id),
+            mail_outbox::purpose.eq(&new.purpose),
+            mail_outbox::to_addr.eq(&m.to),
+            mail_outbox::to_name.eq(&m.to_name),
+            mail_outbox::from_addr.eq(&m.from_address),
+            mail_outbox::from_name.eq(&m.from_name),
+            mail_outbox::subject.eq(&m.subject),
+            mail_outbox::text_body.eq(&m.text),
+            mail_outbox::html_body.eq(&m.html),
+            mail_outbox::message_id.eq(&message_id),
+            mail_outbox::in_reply_to.eq(&m.in_reply_to),
+            mail_outbox::references_hdr.eq(&m.references),
+            mail_outbox::status.eq(OutboxStatus::Pending.as_str()),
+            mail_outbox::attempts.eq(0),
+            mail_outbox::next_attempt_at.eq(t),
+            mail_outbox::created_at.eq(t),
+        ))
+        .returning(mail_outbox::id)
+        .get_result(conn)?;
+    Ok((id, message_id))
+}
+
+/// Wakes the workers so freshly committed mail goes out without waiting for the next round.
+pub fn wake() {
+    WAKE.notify_waiters();
+}
+
+/// Puts a failed mail back in the queue (an administrator's retry); returns whether it was
+/// failed.
+pub fn retry(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    let n = diesel::update(mail_outbox::table)
+        .filter(mail_outbox::id.eq(id))
+        .filter(mail_outbox::status.eq(OutboxStatus::Failed.as_str()))
+        .set((
+            mail_outbox::status.eq(OutboxStatus::Pending.as_str()),
+            mail_outbox::attempts.eq(0),
+            mail_outbox::next_attempt_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Claims up to `limit` due mails (pending and due, or sending with an expired lease).
+pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<QueuedMail>> {
+    let due = || {
+        mail_outbox::status
+            .eq(OutboxStatus::Pending.as_str())
+            .or(mail_outbox::status.eq(OutboxStatus::Sending.as_str()))
+            .and(mail_outbox::next_attempt_at.le(at))
+    };
+    let candidates: Vec<i64> = mail_outbox::table
+        .filter(due())
+        .order(mail_outbox::id.asc())
+        .limit(limit)
+        .select(mail_outbox::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let n = diesel::update(mail_outbox::table)
+            .filter(mail_outbox::id.eq(id))
+            .filter(due())
+            .set((
+                mail_outbox::status.eq(OutboxStatus::Sending.as_str()),
+                mail_outbox::next_attempt_at.eq(at + LEASE),
+            ))
+            .execute(conn)?;
+        if n == 1 {
+            claimed.push(
+                mail_outbox::table
+                    .find(id)
+                    .select(QueuedMail::as_select())
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+/// The delay before attempt `attempts + 1`: 30 s doubling, at most an hour.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    let secs = 30i64.saturating_mul(1i64 << exp).min(3600);
+    TimeDelta::seconds(secs)
+}
+
+/// Records the result of one attempt.
+pub fn record_result(
+    conn: &mut DbConn,
+    id: i64,
+    at: NaiveDateTime,
+    result: Result<(), (String, bool)>,
+) -> QueryResult<()> {
+    match result {
+        Ok(()) => {
+            diesel::update(mail_outbox::table.find(id))
+                .set((
+                    mail_outbox::status.eq(OutboxStatus::Sent.as_str()),
+                    mail_outbox::sent_at.eq(Some(at)),
+                    mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+                    mail_outbox::last_error.eq(""),
+                ))
+                .execute(conn)?;
+        }
+        Err((reason, permanent)) => {
+            let attempts: i32 = mail_outbox::table
+                .find(id)
+                .select(mail_outbox::attempts)
+                .first(conn)?;
+            let attempts = attempts + 1;
+            let give_up = permanent || attempts >= MAX_ATTEMPTS;
+            let reason: String = reason.chars().take(1000).collect();
+            diesel::update(mail_outbox::table.find(id))
+                .set((
+                    mail_outbox::status.eq(if give_up {
+                        OutboxStatus::Failed.as_str()
+                    } else {
+                        OutboxStatus::Pending.as_str()
+                    }),
+                    mail_outbox::attempts.eq(attempts),
+                    mail_outbox::next_attempt_at.eq(at + backoff(attempts)),
+                    mail_outbox::last_error.eq(reason),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// One worker round: claims due mail and sends it. Returns how many mails were attempted.
+pub async fn run_once(state: &AppState) -> Result<usize, crate::error::AppError> {
+    let claimed = state.db.write(|c| Ok(claim_due(c, now(), BATCH)?)).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let settings = state.db.read(|c| Ok(SmtpSettings::load(c)?)).await?;
+    let n = claimed.len();
+    for m in claimed {
+        let result = match &settings {
+            None => Err(("no SMTP server is configured".to_string(), false)),
+            Some(settings) => {
+                let mail = OutgoingMail {
+                    to: m.to_addr.clone(),
+                    to_name: m.to_name.clone(),
+                    subject: m.subject.clone(),
+                    text: m.text_body.clone(),
+                    html: m.html_body.clone(),
+                    from_name: m.from_name.clone(),
+                    from_address: m.from_addr.clone(),
+                    message_id: m.message_id.clone(),
+                    in_reply_to: m.in_reply_to.clone(),
+                    references: m.references_hdr.clone(),
+                };
+                smtp::send(settings, &state.secret, &mail)
+                    .await
+                    .map_err(|e| (e.to_string(), e.is_permanent()))
+            }
+        };
+        if let Err((reason, permanent)) = &result {
+            tracing::warn!(mail = m.id, purpose = %m.purpose, permanent, %reason, "mail not sent");
+        }
+        let id = m.id;
+        state
+            .db
+            .write(move |c| Ok(record_result(c, id, now(), result)?))
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Starts the outbox worker on the current actix runtime: a round every two seconds, or at
+/// once after [`wake`].
+pub fn spawn_worker(state: actix_web::web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            let sent = match run_once(&state).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "mail outbox round failed");
+                    0
+                }
+            };
+            if sent == 0 {
+                let _ = tokio::time::timeout(Duration::from_secs(2), WAKE.notified()).await;
+            }
+        }
+    });
+}
