@@ -7,6 +7,7 @@
 pub mod access;
 pub mod attachments;
 pub mod content;
+pub mod customer_session;
 pub mod faq;
 pub mod faq_admin;
 pub mod inquiry;
