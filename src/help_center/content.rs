@@ -198,11 +198,7 @@ pub fn sanitize_html(input: &str) -> String {
         return String::new();
     }
     if !input.contains('<') {
-        return input
-            .split("\n\n")
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| format!("<p>{}</p>", escape_html(p.trim()).replace('\n', "<br>")))
-            .collect();
+        return text_to_html(input);
     }
     let quill_classes: Vec<String> = ["center", "right", "justify"]
         .iter()
@@ -217,6 +213,19 @@ pub fn sanitize_html(input: &str) -> String {
         builder.add_allowed_classes(tag, classes.iter().copied());
     }
     builder.clean(input).to_string()
+}
+
+/// Plain text (a customer's message typed in a textarea) as escaped HTML paragraphs: blank
+/// lines separate paragraphs, single line breaks become `<br>`. Markup in the text is shown,
+/// never interpreted.
+pub fn text_to_html(input: &str) -> String {
+    input
+        .trim()
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", escape_html(p.trim()).replace('\n', "<br>")))
+        .collect()
 }
 
 /// Escapes text for HTML.

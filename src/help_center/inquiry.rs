@@ -464,6 +464,17 @@ async fn read_body(mut payload: Multipart) -> Result<Body, AppError> {
     Ok(Body::Parts(sub, files))
 }
 
+/// Reads a multipart body of one text field `text` and `file` fields (the help-center
+/// follow-up form), within the inquiry form's limits; `None` when the body is too large.
+pub(crate) async fn read_text_and_files(
+    payload: Multipart,
+) -> Result<Option<(String, Vec<Incoming>)>, AppError> {
+    Ok(match read_body(payload).await? {
+        Body::Parts(sub, files) => Some((sub.one("text"), files)),
+        Body::TooLarge => None,
+    })
+}
+
 fn is_phone_agent(req: &HttpRequest) -> bool {
     let ua = crate::web::user_agent(req);
     ["Mobi", "iPhone", "Android", "iPod"]
@@ -570,7 +581,10 @@ pub async fn submit_inquiry(
     let created = {
         let stored = stored.clone();
         let contact = contact.clone();
-        let (subject, body) = (subject.clone(), body.clone());
+        let (subject, body) = (
+            subject.clone(),
+            crate::help_center::content::text_to_html(&body),
+        );
         v.state
             .db
             .write(move |c| {

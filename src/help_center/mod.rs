@@ -10,6 +10,7 @@ pub mod content;
 pub mod customer_session;
 pub mod faq;
 pub mod faq_admin;
+pub mod history;
 pub mod inquiry;
 pub mod meta_admin;
 pub mod notices;
@@ -209,6 +210,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(portal::custom_css),
         )
         .route("/{service_id}/hc/logo", web::get().to(portal::logo))
+        // Inquiry history (before `/ticket/{public_id}/` so `list` is never taken for an ID)
+        .route(
+            "/{service_id}/hc/ticket/list/",
+            web::get().to(history::list),
+        )
+        .route(
+            "/{service_id}/hc/ticket/list/",
+            web::post().to(history::request_link),
+        )
+        .route(
+            "/{service_id}/hc/ticket/list/access",
+            web::get().to(history::access),
+        )
+        .route(
+            "/{service_id}/hc/ticket/list/signout",
+            web::post().to(history::sign_out),
+        )
+        .route(
+            "/{service_id}/hc/ticket/{public_id}/",
+            web::get().to(history::detail),
+        )
+        .route(
+            "/{service_id}/hc/ticket/{public_id}/",
+            web::post().to(history::follow_up),
+        )
+        .route(
+            "/{service_id}/hc/ticket/{public_id}/files/{file_id}",
+            web::get().to(history::download),
+        )
         // Inquiry
         .route(
             "/{service_id}/hc/ticket/",

@@ -237,9 +237,7 @@ impl Portal {
             show_notices: settings.show_notices && features.notice,
             show_faq: settings.show_faq && features.faq,
             show_inquiry: settings.show_inquiry && features.inquiry,
-            // The inquiry history (`/hc/ticket/list/`) is not built yet: the portal links to it
-            // only once it exists, so it stays off whatever the stored configuration says.
-            show_history: false,
+            show_history: settings.show_history && features.inquiry,
             company,
             asset_version: crate::web::assets::version(),
         };
@@ -264,6 +262,24 @@ impl Portal {
             resp.add_cookie(c)
                 .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
         }
+        if self.hc.iframe {
+            resp.extensions_mut()
+                .insert(FrameAncestors(self.service.hc_frame_ancestors.clone()));
+        }
+        Ok(resp)
+    }
+
+    /// Renders a page with a status other than 200 (a form with errors), keeping the framing
+    /// allowance in iframe mode.
+    pub fn respond_status<T: Template>(
+        &self,
+        status: StatusCode,
+        page: &T,
+    ) -> Result<HttpResponse, AppError> {
+        if status == StatusCode::OK {
+            return self.respond(page);
+        }
+        let mut resp = crate::web::html(status, page)?;
         if self.hc.iframe {
             resp.extensions_mut()
                 .insert(FrameAncestors(self.service.hc_frame_ancestors.clone()));

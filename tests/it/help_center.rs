@@ -1382,7 +1382,7 @@ async fn configuration_controls_modules_footer_css_and_logo() {
         main.texts("#supports .support__item strong"),
         ["FAQ", "1:1 inquiry"]
     );
-    // The inquiry history is not built yet, so the portal offers no link to it.
+    // The inquiry history is switched off (not in the form), so the portal offers no link to it.
     assert!(!main.text.contains("/hc/ticket/list/"));
     assert!(!main.has("#main-notices"));
     assert_eq!(

@@ -17,6 +17,7 @@ mod categories;
 mod cli;
 mod fields;
 mod foundation;
+mod hc_history;
 mod help_center;
 mod inquiry;
 mod lifecycle;
