@@ -247,3 +247,170 @@ async fn bad_links_bad_input_rate_limit_and_csrf() {
     let n: i64 = app.db(|c| tickets::table.count().get_result(c));
     assert_eq!(n, 1);
 }
+
+const IPHONE: &str =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n0000rest";
+const PDF: &[u8] = b"%PDF-1.4\n%test\n";
+
+/// The "done when": an administrator configures the help center in the back office; a
+/// customer on a phone finds an FAQ by a Korean word, reads a notice, files an inquiry with two
+/// attachments in Japanese, gets a receipt mail, later opens the history through the mailed
+/// link and adds a follow-up.
+#[actix_web::test]
+async fn a_phone_customer_finds_reads_inquires_and_follows_up() {
+    use opencontact::db::schema::{categories, field_defs, services};
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let sid = fx.service_id;
+    app.db(move |c| {
+        diesel::update(services::table.find(sid))
+            .set((
+                services::languages.eq("ko,ja"),
+                services::default_lang.eq("ko"),
+            ))
+            .execute(c)
+    });
+    // The administrator: an FAQ in Korean, a notice heading and notice, the intake type's
+    // Japanese name.
+    let admin = app.login("admin").await;
+    let bo = "/demo/console/help-center";
+    let r = admin
+        .post_form(
+            &format!("{bo}/faq"),
+            &[
+                ("title_ko", "환불요청 방법 안내"),
+                ("body_ko", "<p>주문 취소 후 환불됩니다.</p>"),
+                ("title_ja", "返金の手続き"),
+                ("body_ja", "<p>キャンセル後に返金されます。</p>"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = admin
+        .post_form(
+            &format!("{bo}/notice-headings"),
+            &[("name_ko", "안내"), ("name_ja", "お知らせ")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let heading: i64 = app.db(|c| {
+        opencontact::db::schema::notice_headings::table
+            .select(opencontact::db::schema::notice_headings::id)
+            .first(c)
+    });
+    let h = heading.to_string();
+    let r = admin
+        .post_form(
+            &format!("{bo}/notices"),
+            &[
+                ("heading_id", h.as_str()),
+                ("display_date", "2026-01-15"),
+                ("title_ko", "배송 지연 안내"),
+                ("body_ko", "<p>배송이 지연되고 있습니다.</p>"),
+                ("title_ja", "配送遅延のお知らせ"),
+                ("body_ja", "<p>配送が遅れています。</p>"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+
+    // The customer on a phone, in Korean: search, article, notice.
+    let phone = app.client_as(IPHONE);
+    let found = phone.get("/demo/hc/search?q=%ED%99%98%EB%B6%88").await;
+    assert_eq!(found.status, 200);
+    let titles = found.texts("#search-faqs .hc-item-title");
+    assert_eq!(titles, ["환불요청 방법 안내"]);
+    let href = found
+        .doc()
+        .select(&scraper::Selector::parse("#search-faqs .hc-item-title").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_string))
+        .unwrap();
+    let article = phone.get(&href).await;
+    assert_eq!(article.status, 200);
+    assert!(article.text.contains("주문 취소 후 환불됩니다."));
+    let notices = phone.get("/demo/hc/notices").await;
+    assert!(notices.text.contains("배송 지연 안내"));
+
+    // In Japanese: the inquiry with two attachments.
+    let ja = phone.get("/demo/hc/?lang=ja").await;
+    assert_eq!(ja.status, 200);
+    let category: i64 = app.db(move |c| {
+        categories::table
+            .filter(categories::service_id.eq(sid))
+            .filter(categories::tree.eq("intake"))
+            .select(categories::id)
+            .first(c)
+    });
+    let field = |code: &'static str| -> String {
+        let id: i64 = app.db(move |c| {
+            field_defs::table
+                .filter(field_defs::service_id.eq(sid))
+                .filter(field_defs::code.eq(code))
+                .select(field_defs::id)
+                .first(c)
+        });
+        format!("f{id}")
+    };
+    let form = Form::new()
+        .text(field("name"), "山田太郎")
+        .text(field("mail"), "taro@example.jp")
+        .text(field("subject"), "返金について")
+        .text(field("content"), "注文した商品が届きません。")
+        .text(field("personalAgree"), "true")
+        .part("file", Part::bytes(PNG.to_vec()).file_name("写真.png"))
+        .part("file", Part::bytes(PDF.to_vec()).file_name("領収書.pdf"));
+    let done = phone
+        .post_multipart(&format!("/demo/hc/ticket/?category={category}"), form)
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    let public_id = done.texts("#ticket-id").remove(0);
+    let (tid, channel, lang): (i64, String, String) = app.db(|c| {
+        tickets::table
+            .select((tickets::id, tickets::channel, tickets::lang))
+            .first(c)
+    });
+    assert_eq!((channel.as_str(), lang.as_str()), ("mobile_web", "ja"));
+    let receipt = app.smtp.wait_for(1).await.remove(0);
+    assert_eq!(receipt.to, ["taro@example.jp"]);
+    assert!(
+        receipt.subject().contains("お問い合わせを受け付けました"),
+        "{}",
+        receipt.subject()
+    );
+    assert!(receipt.subject().contains(&public_id));
+
+    // An agent answers; later the customer opens the history by the mailed link (Japanese).
+    answer(
+        &app,
+        tid,
+        fx.admin_id,
+        Action::Resolve,
+        "<p>返金いたしました。</p>",
+    );
+    let r = phone.post_form(LIST, &[("email", "taro@example.jp")]).await;
+    assert!(r.has("#link-sent"));
+    let mail = app.smtp.wait_for(2).await.remove(1);
+    assert_eq!(mail.subject(), "Demo Support お問い合わせ履歴へのリンク");
+    let link = mail.link_containing("/hc/ticket/list/access").unwrap();
+    assert!(link.ends_with("&lang=ja"), "{link}");
+    let r = phone.get(link.trim_start_matches(&app.base)).await;
+    assert_eq!(r.status, 303);
+    let list = phone.get(LIST).await;
+    assert_eq!(list.texts("#history-list .hc-status"), ["回答完了"]);
+    let detail_path = format!("/demo/hc/ticket/{public_id}/");
+    let detail = phone.get(&detail_path).await;
+    assert!(detail.text.contains("返金いたしました。"));
+    assert_eq!(detail.texts(".hc-att-list a"), ["写真.png", "領収書.pdf"]);
+    let r = phone
+        .post_multipart(
+            &detail_path,
+            Form::new().text("text", "まだ届いていません。"),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(app.ticket(tid).status(), Status::Open);
+}

@@ -236,13 +236,27 @@ impl TestApp {
 
     /// A new client with an empty cookie jar.
     pub fn client(&self) -> Client {
+        self.build_client(None)
+    }
+
+    /// A new client with an empty cookie jar that presents the given user agent (a phone's,
+    /// say).
+    pub fn client_as(&self, user_agent: &str) -> Client {
+        self.build_client(Some(user_agent))
+    }
+
+    fn build_client(&self, user_agent: Option<&str>) -> Client {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             "accept-language",
             reqwest::header::HeaderValue::from_static("en"),
         );
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(ua) = user_agent {
+            builder = builder.user_agent(ua.to_string());
+        }
+        let http = builder
             .cookie_provider(jar.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
