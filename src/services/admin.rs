@@ -746,6 +746,7 @@ pub async fn delete_service(
         }
         DeleteOutcome::Deleted => {
             let v = &admin.0.viewer;
+            remove_service_files(&v.state.config.data_dir, id).await;
             v.flash(Flash::success(i18n::tf(
                 v.lang,
                 "service.admin.deleted",
@@ -754,6 +755,27 @@ pub async fn delete_service(
             Ok(w::redirect(&req, "/admin/services"))
         }
     }
+}
+
+/// Removes a deleted service's uploaded files (help-center attachments and logo, ticket
+/// attachments); their rows went with the service. A failure is logged, never shown: the
+/// service is gone either way.
+async fn remove_service_files(data_dir: &std::path::Path, service_id: i64) {
+    use crate::org::info::UPLOADS_DIR;
+    let dirs: Vec<std::path::PathBuf> = ["hc", "tickets"]
+        .iter()
+        .map(|d| data_dir.join(format!("{UPLOADS_DIR}/{d}/{service_id}")))
+        .collect();
+    let _ = actix_web::web::block(move || {
+        for dir in dirs {
+            if let Err(e) = std::fs::remove_dir_all(&dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not remove service files");
+            }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -617,9 +617,18 @@ async fn disabled_services_lock_their_console_and_can_then_be_deleted() {
         r.field_error("confirm_id"),
         "The text does not match the service ID."
     );
+    // Uploaded files of the service go with it.
+    let uploads = app.state.config.data_dir.join("uploads");
+    let ticket_dir = uploads.join(format!("tickets/{}", fx.service_id));
+    let hc_dir = uploads.join(format!("hc/{}", fx.service_id));
+    for d in [&ticket_dir, &hc_dir] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("a.txt"), b"x").unwrap();
+    }
     let r = c
         .post_form("/admin/services/demo/delete", &[("confirm_id", "demo")])
         .await;
+    assert!(!ticket_dir.exists() && !hc_dir.exists());
     let list = follow(&c, &r).await;
     assert_eq!(flash(&list), "The service demo was deleted.");
     assert!(!list.has("tr[data-service='demo']"));
