@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod automation;
 pub mod categories;
 pub mod cli;
 pub mod config;

@@ -472,6 +472,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    triggers (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        title -> Text,
+        enabled -> Bool,
+        position -> Integer,
+        conditions -> Text,
+        actions -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trigger_round_robin (trigger_id, group_id) {
+        trigger_id -> BigInt,
+        group_id -> BigInt,
+        last_user_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    trigger_firings (id) {
+        id -> BigInt,
+        trigger_id -> BigInt,
+        ticket_id -> Nullable<BigInt>,
+        event -> Text,
+        summary -> Text,
+        fired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        trigger_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<BigInt>,
+        kind -> Text,
+        url -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(ticket_stars -> tickets (ticket_id));
 diesel::joinable!(agent_groups -> services (service_id));
 diesel::joinable!(group_members -> agent_groups (group_id));
@@ -519,4 +572,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_events,
     ticket_stars,
     mail_outbox,
+    triggers,
+    trigger_round_robin,
+    trigger_firings,
+    webhook_deliveries,
 );

@@ -246,6 +246,7 @@ pub fn assign(
         assignee_id.map(|a| a.to_string()).unwrap_or_default()
     );
     record_event(conn, t.id, "assigned", actor, &detail)?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
 }
 
@@ -439,6 +440,7 @@ pub fn process(conn: &mut DbConn, t: &Ticket, input: &ProcessInput<'_>) -> Resul
     {
         mark_transfer_answered(conn, origin, input.actor)?;
     }
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(Processed {
         entry_id,
         duplicate: false,
@@ -493,6 +495,7 @@ pub fn transferred(conn: &mut DbConn, t: &Ticket, actor: i64, im_ticket_id: i64)
         Some(actor),
         &im_ticket_id.to_string(),
     )?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
 }
 
@@ -545,6 +548,7 @@ pub fn customer_followup(
         }
     }
     record_event(conn, t.id, "customer_followup", None, "")?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(entry_id)
 }
 
@@ -562,6 +566,7 @@ pub fn complete(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         ))
         .execute(conn)?;
     record_event(conn, t.id, "completed", Some(actor), "")?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
 }
 
@@ -619,6 +624,7 @@ pub fn restore_spam(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         ))
         .execute(conn)?;
     record_event(conn, t.id, "spam_restored", Some(actor), back.as_str())?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
 }
 
@@ -648,6 +654,7 @@ pub fn set_priority(conn: &mut DbConn, t: &Ticket, actor: i64, p: Priority) -> R
         .set(tickets::priority.eq(p.as_str()))
         .execute(conn)?;
     record_event(conn, t.id, "priority", Some(actor), p.as_str())?;
+    crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
 }
 

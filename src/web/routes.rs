@@ -14,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::org::routes(cfg);
     crate::services::routes(cfg);
     crate::agents::routes(cfg);
+    crate::automation::routes(cfg);
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
     crate::help_center::routes(cfg);

@@ -12,6 +12,7 @@ mod support;
 mod admin;
 mod agents;
 mod auth;
+mod automation;
 mod browser;
 mod categories;
 mod cli;

@@ -132,6 +132,7 @@ impl TestApp {
             .run();
         actix_web::rt::spawn(server);
         opencontact::mail::outbox::spawn_worker(state.clone());
+        opencontact::automation::deliveries::spawn_worker(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,
@@ -317,6 +318,23 @@ impl TestApp {
                 Ok((created.id, created.public_id))
             })
             .expect("create ticket")
+    }
+
+    /// Creates another consultation service (English, UTC); returns its key.
+    pub fn create_service(&self, code: &str) -> i64 {
+        let new = opencontact::services::model::NewService {
+            code: code.into(),
+            kind: opencontact::db::types::ServiceKind::Consultation,
+            name: format!("{code} service"),
+            languages: vec![Lang::En],
+            default_lang: Lang::En,
+            timezone: "UTC".into(),
+            editor_type: opencontact::db::types::EditorType::Html,
+        };
+        self.state
+            .db
+            .write_blocking(|c| opencontact::services::model::Service::create(c, &new))
+            .expect("create service")
     }
 
     /// Reads a ticket by internal key.

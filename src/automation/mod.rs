@@ -1,0 +1,31 @@
+//! Automation (SPEC §3.4): triggers that act on tickets when they are created or changed —
+//! assignment (random, round robin, one agent), group, intake type, priority, notification
+//! mails, forwards, signed callback URLs and chat webhooks.
+//!
+//! [`model`] holds the trigger rows, [`engine`] evaluates them inside the transaction of a
+//! ticket change (the ticket code calls [`engine::ticket_created`] and
+//! [`engine::ticket_updated`]), [`deliveries`] delivers the HTTP side effects with retries, and
+//! [`pages`] is the settings screen.
+
+pub mod deliveries;
+pub mod engine;
+pub mod model;
+
+pub mod pages;
+
+use actix_web::web;
+
+/// Registers the trigger settings routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let base = "/{service_id}/console/settings/triggers";
+    cfg.route(base, web::get().to(pages::list))
+        .route(&format!("{base}/new"), web::get().to(pages::new_form))
+        .route(&format!("{base}/new"), web::post().to(pages::create))
+        .route(&format!("{base}/order"), web::post().to(pages::order))
+        .route(&format!("{base}/{{id}}"), web::get().to(pages::edit_form))
+        .route(&format!("{base}/{{id}}"), web::post().to(pages::update))
+        .route(
+            &format!("{base}/{{id}}/{{op}}"),
+            web::post().to(pages::state_change),
+        );
+}

@@ -1,0 +1,612 @@
+//! Triggers: the settings screen, evaluation on ticket creation and change, round-robin
+//! assignment, notification mails, forwards, and signed callback URLs delivered to a real local
+//! HTTP receiver with retries.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use opencontact::db::schema::{
+    agent_groups, group_members, service_members, trigger_firings, triggers, webhook_deliveries,
+};
+use opencontact::db::types::ServiceKind;
+use opencontact::tickets::Status;
+use opencontact::tickets::lifecycle::{self, Action, ProcessInput};
+use sha2::Sha256;
+
+use crate::support::{Client, TestApp};
+
+const BASE: &str = "/demo/console/settings/triggers";
+
+/// One received request: headers and body.
+type Call = (Vec<(String, String)>, String);
+
+/// A real HTTP receiver: records every request and answers with the next queued status
+/// (200 once the queue is empty).
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Call>>>,
+    answers: Arc<Mutex<Vec<u16>>>,
+    url: String,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let r = Receiver {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            ..Receiver::default()
+        };
+        let r2 = r.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let r3 = r2.clone();
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: String| {
+                    let r4 = r3.clone();
+                    async move {
+                        let headers = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect();
+                        r4.got.lock().unwrap().push((headers, body));
+                        let code = {
+                            let mut a = r4.answers.lock().unwrap();
+                            if a.is_empty() { 200 } else { a.remove(0) }
+                        };
+                        actix_web::HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(code).unwrap(),
+                        )
+                        .finish()
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        r
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Call> {
+        for _ in 0..100 {
+            let got = self.got.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} calls, got {}", self.got.lock().unwrap().len());
+    }
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
+    h.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// A group with members in order; returns its id.
+fn group(app: &TestApp, service_id: i64, name: &str, members: &[i64]) -> i64 {
+    let name = name.to_string();
+    let members = members.to_vec();
+    app.db(move |c| {
+        let t = opencontact::db::now();
+        let id: i64 = diesel::insert_into(agent_groups::table)
+            .values((
+                agent_groups::service_id.eq(service_id),
+                agent_groups::name.eq(name),
+                agent_groups::created_at.eq(t),
+                agent_groups::updated_at.eq(t),
+            ))
+            .returning(agent_groups::id)
+            .get_result(c)?;
+        for (i, m) in members.iter().enumerate() {
+            diesel::insert_into(group_members::table)
+                .values((
+                    group_members::group_id.eq(id),
+                    group_members::user_id.eq(m),
+                    group_members::position.eq(i as i32),
+                ))
+                .execute(c)?;
+        }
+        Ok(id)
+    })
+}
+
+async fn save_trigger(admin: &Client, fields: &[(&str, &str)]) -> i64 {
+    let r = admin.post_form(&format!("{BASE}/new"), fields).await;
+    assert_eq!(r.status, 303, "{:?}", r.texts(".field-error"));
+    r.location().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+struct World {
+    app: TestApp,
+    admin: Client,
+    sid: i64,
+    admin_id: i64,
+    ann: i64,
+    bob: i64,
+    billing: i64,
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let ann = app.create_member("ann", "Ann Agent", false);
+    let bob = app.create_member("bob", "Bob Agent", false);
+    let carl = app.create_member("carl", "Carl Off", false);
+    for a in [ann, bob, carl] {
+        app.add_to_service(fx.service_id, a, "agent");
+    }
+    // Carl's assignment toggle is off: never picked.
+    app.db(move |c| {
+        diesel::update(
+            service_members::table
+                .filter(service_members::user_id.eq(carl))
+                .filter(service_members::service_id.eq(fx.service_id)),
+        )
+        .set(service_members::ticket_assignable.eq(false))
+        .execute(c)
+    });
+    let billing = group(&app, fx.service_id, "Billing", &[ann, carl, bob]);
+    let admin = app.login("admin").await;
+    World {
+        app,
+        admin,
+        sid: fx.service_id,
+        admin_id: fx.admin_id,
+        ann,
+        bob,
+        billing,
+    }
+}
+
+#[actix_web::test]
+async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
+    let w = world().await;
+    let crm = Receiver::start().await;
+    let billing = w.billing.to_string();
+    let id = save_trigger(
+        &w.admin,
+        &[
+            ("title", "VIP refunds"),
+            ("c0_mode", "and"),
+            ("c0_target", "subject"),
+            ("c0_op", "contains"),
+            ("c0_value", "Refund"),
+            ("c1_mode", "and"),
+            ("c1_target", "customer_email"),
+            ("c1_op", "contains"),
+            ("c1_value", "vip"),
+            ("c2_mode", "and"),
+            ("c2_target", "event"),
+            ("c2_op", "equals"),
+            ("c2_value", "created"),
+            ("a0_kind", "assign"),
+            ("a0_group", &billing),
+            ("a0_strategy", "round_robin"),
+            ("a1_kind", "notify_mail"),
+            ("a1_recipients", "group"),
+            ("a1_subject", "New VIP refund #{ticketId}"),
+            ("a1_body", "#{customerEmail} wrote: #{subject}"),
+            ("a2_kind", "callback"),
+            ("a2_url", &crm.url),
+        ],
+    )
+    .await;
+    let page = w.admin.get(BASE).await;
+    assert_eq!(
+        page.texts("#active-triggers .trigger-title"),
+        ["VIP refunds"]
+    );
+
+    let mut assignees = Vec::new();
+    let mut public_ids = Vec::new();
+    for i in 0..4 {
+        let (tid, pid) = w.app.create_ticket(
+            w.sid,
+            &format!("Refund order {i}"),
+            &format!("vip{i}@example.com"),
+        );
+        let t = w.app.ticket(tid);
+        assert_eq!(t.status(), Status::Open, "assigned tickets are processing");
+        assert_eq!(t.group_id, Some(w.billing));
+        assignees.push(t.assignee_id.unwrap());
+        public_ids.push(pid);
+    }
+    // Carl (assignment off) is skipped; Ann and Bob take turns in the group's order.
+    assert_eq!(assignees, [w.ann, w.bob, w.ann, w.bob]);
+    // Not VIP: nothing happens.
+    let (plain, _) = w
+        .app
+        .create_ticket(w.sid, "Refund please", "joe@example.com");
+    assert_eq!(w.app.ticket(plain).assignee_id, None);
+
+    // The group (Ann, Carl, Bob) is notified of each of the four.
+    let mails = w.app.smtp.wait_for(12).await;
+    let to_ann: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to == ["ann@acme.test"])
+        .map(|m| m.subject())
+        .collect();
+    assert_eq!(to_ann.len(), 4);
+    assert!(to_ann.contains(&format!("New VIP refund {}", public_ids[0])));
+    assert!(
+        mails[0]
+            .text()
+            .contains("vip0@example.com wrote: Refund order 0")
+    );
+
+    // The CRM got four signed calls.
+    let calls = crm.wait_for(4).await;
+    let enc: String = w
+        .app
+        .db(move |c| triggers::table.find(id).select(triggers::secret).first(c));
+    let secret = w.app.state.secret.decrypt(&enc).unwrap();
+    for (headers, body) in &calls {
+        let ts = header(headers, "x-opencontact-timestamp");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{ts}.{body}").as_bytes());
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(header(headers, "x-opencontact-signature"), expected);
+        assert_eq!(header(headers, "content-type"), "application/json");
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["event"], "created");
+        assert_eq!(v["serviceId"], w.sid);
+        assert_eq!(v["status"], "open");
+    }
+    let ids: Vec<String> = calls
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["ticketId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for p in &public_ids {
+        assert!(ids.contains(p));
+    }
+
+    // The trigger's page shows its firings and deliveries; the test run explains a ticket.
+    let page = w
+        .admin
+        .get(&format!("{BASE}/{id}?ticket={}", public_ids[0]))
+        .await;
+    assert_eq!(page.texts("#firings tr").len(), 4);
+    assert_eq!(
+        page.texts("#test-result"),
+        ["On creation: fires. On an update: does not fire."]
+    );
+}
+
+#[actix_web::test]
+async fn failing_callbacks_are_retried_and_logged() {
+    let w = world().await;
+    let crm = Receiver::start().await;
+    crm.answers.lock().unwrap().extend([500, 503]);
+    let id = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Status to CRM"),
+            ("c0_target", "status"),
+            ("c0_op", "changed_to"),
+            ("c0_value", "solved"),
+            ("a0_kind", "callback"),
+            ("a0_url", &crm.url),
+        ],
+    )
+    .await;
+    let (tid, _) = w.app.create_ticket(w.sid, "Question", "q@example.com");
+    assert!(
+        crm.got.lock().unwrap().is_empty(),
+        "creation does not match"
+    );
+    let t = w.app.ticket(tid);
+    let actor = w.admin_id;
+    w.app.db(move |c| {
+        lifecycle::process(
+            c,
+            &t,
+            &ProcessInput {
+                action: Action::Resolve,
+                actor,
+                body: "<p>Done</p>",
+                files: &[],
+                client_token: None,
+                resolution_category_id: None,
+                priority: None,
+                service_kind: ServiceKind::Consultation,
+            },
+        )
+        .map_err(|_| diesel::result::Error::RollbackTransaction)
+    });
+    crm.wait_for(1).await;
+    // Speed the backoff up: make the retry due now, twice.
+    for n in 2..=3 {
+        let mut seen = 0;
+        for _ in 0..100 {
+            let (status, attempts): (String, i32) = w.app.db(|c| {
+                webhook_deliveries::table
+                    .select((webhook_deliveries::status, webhook_deliveries::attempts))
+                    .first(c)
+            });
+            seen = attempts;
+            if status == "pending" && attempts == n - 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen, n - 1);
+        w.app.db(|c| {
+            diesel::update(webhook_deliveries::table)
+                .set(webhook_deliveries::next_attempt_at.eq(opencontact::db::now()))
+                .execute(c)
+        });
+        opencontact::automation::deliveries::wake();
+        crm.wait_for(n as usize).await;
+    }
+    let mut last = (String::new(), 0, None);
+    for _ in 0..100 {
+        last = w.app.db(|c| {
+            webhook_deliveries::table
+                .select((
+                    webhook_deliveries::status,
+                    webhook_deliveries::attempts,
+                    webhook_deliveries::last_status,
+                ))
+                .first(c)
+        });
+        if last.0 == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(last, ("delivered".to_string(), 3, Some(200)));
+    let page = w.admin.get(&format!("{BASE}/{id}")).await;
+    assert_eq!(page.texts("#deliveries .delivery-status"), ["delivered"]);
+}
+
+#[actix_web::test]
+async fn order_decides_the_last_word_and_forward_completes() {
+    let w = world().await;
+    let billing = w.billing.to_string();
+    let (ann, bob) = (w.ann.to_string(), w.bob.to_string());
+    let to_ann = save_trigger(
+        &w.admin,
+        &[
+            ("title", "To Ann"),
+            ("c0_target", "channel"),
+            ("c0_op", "equals"),
+            ("c0_value", "web"),
+            ("a0_kind", "assign"),
+            ("a0_group", &billing),
+            ("a0_strategy", "agent"),
+            ("a0_agent", &ann),
+        ],
+    )
+    .await;
+    let to_bob = save_trigger(
+        &w.admin,
+        &[
+            ("title", "To Bob"),
+            ("c0_target", "channel"),
+            ("c0_op", "equals"),
+            ("c0_value", "web"),
+            ("a0_kind", "assign"),
+            ("a0_group", &billing),
+            ("a0_strategy", "agent"),
+            ("a0_agent", &bob),
+        ],
+    )
+    .await;
+    let (t1, _) = w.app.create_ticket(w.sid, "One", "a@example.com");
+    assert_eq!(
+        w.app.ticket(t1).assignee_id,
+        Some(w.bob),
+        "the last one wins"
+    );
+    // Bob's trigger moved to the top: now Ann's runs last.
+    let r = w
+        .admin
+        .post_form(
+            &format!("{BASE}/order"),
+            &[
+                ("trigger_id", &to_bob.to_string()),
+                ("trigger_id", &to_ann.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let (t2, _) = w.app.create_ticket(w.sid, "Two", "b@example.com");
+    assert_eq!(w.app.ticket(t2).assignee_id, Some(w.ann));
+
+    // Disabled triggers do not run; only disabled ones can be deleted.
+    for id in [to_ann, to_bob] {
+        let r = w.admin.post_form(&format!("{BASE}/{id}/delete"), &[]).await;
+        assert_eq!(r.status, 400);
+        let r = w
+            .admin
+            .post_form(&format!("{BASE}/{id}/disable"), &[])
+            .await;
+        assert_eq!(r.status, 303);
+    }
+    let page = w.admin.get(BASE).await;
+    assert_eq!(page.texts("#disabled-triggers .trigger-title").len(), 2);
+    let (t3, _) = w.app.create_ticket(w.sid, "Three", "c@example.com");
+    assert_eq!(w.app.ticket(t3).assignee_id, None);
+    let r = w
+        .admin
+        .post_form(&format!("{BASE}/{to_ann}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let left: i64 = w.app.db(|c| triggers::table.count().get_result(c));
+    assert_eq!(left, 1);
+
+    // Forward externally, then complete.
+    save_trigger(
+        &w.admin,
+        &[
+            ("title", "Legal"),
+            ("c0_target", "subject"),
+            ("c0_op", "contains"),
+            ("c0_value", "lawsuit"),
+            ("a0_kind", "forward"),
+            ("a0_addresses", "legal@partner.example"),
+            ("a0_complete", "on"),
+        ],
+    )
+    .await;
+    let (t4, p4) = w.app.create_ticket(w.sid, "A lawsuit", "d@example.com");
+    assert_eq!(w.app.ticket(t4).status(), Status::Closed);
+    let mails = w.app.smtp.wait_for(1).await;
+    let fwd = mails
+        .iter()
+        .find(|m| m.to == ["legal@partner.example"])
+        .unwrap();
+    assert!(fwd.subject().contains(&p4));
+    assert!(fwd.text().contains(&format!("/demo/console/tickets/{p4}")));
+    let firings: i64 = w.app.db(|c| trigger_firings::table.count().get_result(c));
+    assert!(firings >= 3);
+}
+
+#[actix_web::test]
+async fn the_form_checks_rows_and_only_admins_get_in() {
+    let w = world().await;
+    let r = w
+        .admin
+        .post_form(
+            &format!("{BASE}/new"),
+            &[
+                ("title", ""),
+                ("c0_target", "status"),
+                ("c0_op", "contains"),
+                ("c0_value", "x"),
+                ("c1_target", "nonsense"),
+                ("c1_op", "equals"),
+                ("c1_value", "x"),
+                ("c2_target", "priority"),
+                ("c2_op", "equals"),
+                ("a0_kind", "callback"),
+                ("a0_url", "ftp://example.com/x"),
+                ("a1_kind", "assign"),
+                ("a1_strategy", "agent"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.field_error("title"), "This field is required.");
+    assert_eq!(
+        r.field_error("c0"),
+        "This operator does not apply to the target."
+    );
+    assert_eq!(r.field_error("c1"), "Choose a target from the list.");
+    assert_eq!(r.field_error("c2"), "Enter a value.");
+    assert_eq!(r.field_error("a0"), "Enter an http:// or https:// URL.");
+    assert!(r.field_error("a1").starts_with("Choose a group"));
+    let r = w
+        .admin
+        .post_form(&format!("{BASE}/new"), &[("title", "Empty")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.field_error("conditions"), "Add at least one condition.");
+    assert_eq!(r.field_error("actions"), "Add at least one action.");
+    let n: i64 = w.app.db(|c| triggers::table.count().get_result(c));
+    assert_eq!(n, 0, "nothing saved");
+
+    let agent = w.app.login("ann").await;
+    assert_eq!(agent.get(BASE).await.status, 403);
+    assert_eq!(
+        agent
+            .post_form(&format!("{BASE}/new"), &[("title", "x")])
+            .await
+            .status,
+        403
+    );
+    let r = w.app.client().get(BASE).await;
+    assert_eq!(r.status, 303);
+    assert!(r.location().starts_with("/login"));
+    let r = w
+        .admin
+        .post_form_raw(&format!("{BASE}/new"), &[("title", "x")], &[])
+        .await;
+    assert_eq!(r.status, 403);
+    // Another service's admin cannot see this service's triggers.
+    let outsider = w.app.create_member("olga", "Olga Other", false);
+    let other = w.app.create_service("other");
+    w.app.add_to_service(other, outsider, "admin");
+    let olga = w.app.login("olga").await;
+    assert_eq!(olga.get(BASE).await.status, 403);
+    assert_eq!(
+        olga.get("/other/console/settings/triggers").await.status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn round_robin_is_fair_under_parallel_creation() {
+    let w = world().await;
+    let billing = w.billing.to_string();
+    save_trigger(
+        &w.admin,
+        &[
+            ("title", "Spread"),
+            ("c0_target", "event"),
+            ("c0_op", "equals"),
+            ("c0_value", "created"),
+            ("a0_kind", "assign"),
+            ("a0_group", &billing),
+            ("a0_strategy", "round_robin"),
+        ],
+    )
+    .await;
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        let state = w.app.state.clone();
+        let sid = w.sid;
+        handles.push(actix_web::rt::spawn(async move {
+            let secret = state.secret.clone();
+            state
+                .db
+                .write(move |c| {
+                    Ok(opencontact::tickets::create_ticket(
+                        c,
+                        &secret,
+                        &opencontact::tickets::NewTicket {
+                            service_id: sid,
+                            customer_id: None,
+                            category_id: None,
+                            channel: opencontact::tickets::Channel::Web,
+                            lang: "en",
+                            subject: &format!("Parallel {i}"),
+                            body: "<p>x</p>",
+                            values: &[],
+                            files: &[],
+                            creator_id: None,
+                            group_id: None,
+                            assignee_id: None,
+                            origin_ticket_id: None,
+                        },
+                    )?)
+                })
+                .await
+                .unwrap()
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let assignees: Vec<Option<i64>> = w.app.db(|c| {
+        opencontact::db::schema::tickets::table
+            .select(opencontact::db::schema::tickets::assignee_id)
+            .load(c)
+    });
+    let ann = assignees.iter().filter(|a| **a == Some(w.ann)).count();
+    let bob = assignees.iter().filter(|a| **a == Some(w.bob)).count();
+    assert_eq!((ann, bob), (5, 5), "{assignees:?}");
+}
