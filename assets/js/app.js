@@ -100,3 +100,31 @@
     document.querySelectorAll("details[open]").forEach(function (d) { if (!d.contains(ev.target)) d.removeAttribute("open"); });
   });
 })();
+
+// Inquiry-surge alerts: a server-sent event stream per service console; each alert becomes a
+// browser notification (when the agent allowed them) and an on-page toast.
+(function () {
+  var holder = document.getElementById("oc-alerts");
+  if (!holder || !window.EventSource) return;
+  if (window.Notification && Notification.permission === "default") {
+    document.addEventListener("click", function ask() {
+      Notification.requestPermission();
+      document.removeEventListener("click", ask);
+    });
+  }
+  var source = new EventSource(holder.getAttribute("data-stream"));
+  source.addEventListener("surge", function (ev) {
+    var data = {};
+    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    var title = holder.getAttribute("data-title") || "";
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification(title, { body: data.message });
+    }
+    var toast = document.createElement("div");
+    toast.className = "toast surge-toast";
+    toast.setAttribute("role", "alert");
+    toast.textContent = title + ": " + data.message;
+    document.body.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 15000);
+  });
+})();

@@ -5,13 +5,14 @@
 //! [`model`] holds the trigger rows, [`engine`] evaluates them inside the transaction of a
 //! ticket change (the ticket code calls [`engine::ticket_created`] and
 //! [`engine::ticket_updated`]), [`deliveries`] delivers the HTTP side effects with retries, and
-//! [`pages`] is the settings screen.
+//! [`pages`] is the settings screen; [`surge`] raises inquiry-surge alerts.
 
 pub mod deliveries;
 pub mod engine;
 pub mod model;
 
 pub mod pages;
+pub mod surge;
 
 use actix_web::web;
 
@@ -27,5 +28,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             &format!("{base}/{{id}}/{{op}}"),
             web::post().to(pages::state_change),
+        )
+        .route(
+            "/{service_id}/console/settings/surge-alert",
+            web::get().to(surge::page),
+        )
+        .route(
+            "/{service_id}/console/settings/surge-alert",
+            web::post().to(surge::save),
+        )
+        .route(
+            "/{service_id}/console/settings/surge-alert/recipients",
+            web::post().to(surge::add_recipient),
+        )
+        .route(
+            "/{service_id}/console/settings/surge-alert/recipients/{id}/delete",
+            web::post().to(surge::delete_recipient),
+        )
+        .route(
+            "/{service_id}/console/alerts/stream",
+            web::get().to(surge::stream),
         );
 }

@@ -525,6 +525,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    surge_settings (service_id) {
+        service_id -> BigInt,
+        enabled -> Bool,
+        threshold -> Integer,
+        window_minutes -> Integer,
+        cooldown_minutes -> Integer,
+        weekdays -> Text,
+        agent_ids -> Text,
+        recipient_ids -> Text,
+        by_browser -> Bool,
+        by_email -> Bool,
+        by_sms -> Bool,
+        by_dooray -> Bool,
+        dooray_url -> Text,
+        browser_text -> Text,
+        email_subject -> Text,
+        email_body -> Text,
+        sms_text -> Text,
+        dooray_text -> Text,
+        last_alert_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    surge_recipients (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    surge_alerts (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        ticket_count -> Integer,
+        window_minutes -> Integer,
+        message -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sms_messages (id) {
+        id -> BigInt,
+        service_id -> Nullable<BigInt>,
+        purpose -> Text,
+        to_phone -> Text,
+        body -> Text,
+        status -> Text,
+        last_error -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(ticket_stars -> tickets (ticket_id));
 diesel::joinable!(agent_groups -> services (service_id));
 diesel::joinable!(group_members -> agent_groups (group_id));
@@ -576,4 +638,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     trigger_round_robin,
     trigger_firings,
     webhook_deliveries,
+    surge_settings,
+    surge_recipients,
+    surge_alerts,
+    sms_messages,
 );

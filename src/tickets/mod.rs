@@ -409,6 +409,7 @@ pub fn create_ticket(
     add_attachments(conn, id, entry_id, new.files)?;
     record_event(conn, id, "created", new.creator_id, new.channel.as_str())?;
     crate::automation::engine::ticket_created(conn, id)?;
+    crate::automation::surge::check(conn, new.service_id, id)?;
     Ok(Created { id, public_id })
 }
 

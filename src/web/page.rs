@@ -275,6 +275,13 @@ impl PageCtx {
                 "trigger.title",
                 false,
             );
+            if a.service.kind() == ServiceKind::Consultation {
+                push(
+                    format!("/{code}/console/settings/surge-alert"),
+                    "surge.title",
+                    false,
+                );
+            }
         }
         if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
             push(

@@ -610,3 +610,213 @@ async fn round_robin_is_fair_under_parallel_creation() {
     let bob = assignees.iter().filter(|a| **a == Some(w.bob)).count();
     assert_eq!((ann, bob), (5, 5), "{assignees:?}");
 }
+
+const SURGE: &str = "/demo/console/settings/surge-alert";
+
+#[actix_web::test]
+async fn a_burst_raises_one_surge_alert_by_every_medium() {
+    let w = world().await;
+    let dooray = Receiver::start().await;
+    let r = w
+        .admin
+        .post_form(
+            &format!("{SURGE}/recipients"),
+            &[
+                ("r_name", "Night manager"),
+                ("r_email", "night@partner.example"),
+                ("r_phone", "010-1234-5678"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let rid: i64 = w.app.db(|c| {
+        opencontact::db::schema::surge_recipients::table
+            .select(opencontact::db::schema::surge_recipients::id)
+            .first(c)
+    });
+    let (ann, rid) = (w.ann.to_string(), rid.to_string());
+    let mut fields = vec![
+        ("enabled", "on"),
+        ("threshold", "20"),
+        ("window_minutes", "5"),
+        ("cooldown_minutes", "60"),
+        ("agent", ann.as_str()),
+        ("recipient", rid.as_str()),
+        ("by_browser", "on"),
+        ("browser_text", "#{count} in #{minutes} min"),
+        ("by_email", "on"),
+        ("email_subject", "Surge at #{serviceName}"),
+        ("email_body", "#{count} inquiries in #{minutes} minutes"),
+        ("by_sms", "on"),
+        ("sms_text", "Surge: #{count}"),
+        ("by_dooray", "on"),
+        ("dooray_url", dooray.url.as_str()),
+        ("dooray_text", "Surge #{count}"),
+    ];
+    let days: Vec<String> = (0..7).map(|d| format!("day{d}")).collect();
+    for d in &days {
+        fields.push((d.as_str(), "on"));
+    }
+    let r = w.admin.post_form(SURGE, &fields).await;
+    assert_eq!(r.status, 303, "{:?}", r.texts(".field-error"));
+
+    // Ann listens in the console.
+    let ann_client = w.app.login("ann").await;
+    let mut stream = ann_client
+        .http
+        .get(format!("{}/demo/console/alerts/stream", w.app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(
+        stream.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+
+    // 20 inquiries within five minutes: one alert, not twenty.
+    for i in 0..25 {
+        w.app
+            .create_ticket(w.sid, &format!("Outage {i}"), &format!("c{i}@example.com"));
+    }
+    let alerts: Vec<(i32, String)> = w.app.db(|c| {
+        opencontact::db::schema::surge_alerts::table
+            .select((
+                opencontact::db::schema::surge_alerts::ticket_count,
+                opencontact::db::schema::surge_alerts::message,
+            ))
+            .load(c)
+    });
+    assert_eq!(alerts, [(20, "20 in 5 min".to_string())]);
+    let mails = w.app.smtp.wait_for(2).await;
+    let mut to: Vec<String> = mails.iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ann@acme.test", "night@partner.example"]);
+    assert_eq!(mails[0].subject(), "Surge at Demo Support");
+    assert!(mails[0].text().contains("20 inquiries in 5 minutes"));
+    let sms: Vec<(String, String)> = w.app.db(|c| {
+        opencontact::db::schema::sms_messages::table
+            .select((
+                opencontact::db::schema::sms_messages::to_phone,
+                opencontact::db::schema::sms_messages::body,
+            ))
+            .load(c)
+    });
+    assert_eq!(
+        sms,
+        [("010-1234-5678".to_string(), "Surge: 20".to_string())]
+    );
+    let calls = dooray.wait_for(1).await;
+    let v: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(v["text"], "Surge 20");
+    // The browser notification arrives on the stream.
+    let mut seen = String::new();
+    for _ in 0..10 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("stream chunk")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if seen.contains("event: surge") {
+            break;
+        }
+    }
+    assert!(seen.contains("event: surge"), "{seen}");
+    assert!(seen.contains("20 in 5 min"), "{seen}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        w.app.smtp.received().len(),
+        2,
+        "no second alert in the cooldown"
+    );
+
+    // Weekdays switched off: nothing, even after the cooldown.
+    let mut off: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| !k.starts_with("day"))
+        .copied()
+        .collect();
+    off.retain(|(k, _)| *k != "by_dooray" && *k != "by_sms");
+    let r = w.admin.post_form(SURGE, &off).await;
+    assert_eq!(r.status, 303);
+    w.app.db(|c| {
+        diesel::update(opencontact::db::schema::surge_settings::table)
+            .set(
+                opencontact::db::schema::surge_settings::last_alert_at
+                    .eq(None::<chrono::NaiveDateTime>),
+            )
+            .execute(c)
+    });
+    w.app.create_ticket(w.sid, "One more", "x@example.com");
+    let n: i64 = w.app.db(|c| {
+        opencontact::db::schema::surge_alerts::table
+            .count()
+            .get_result(c)
+    });
+    assert_eq!(n, 1);
+    let page = w.admin.get(SURGE).await;
+    assert_eq!(page.texts("#surge-alerts tr").len(), 1);
+}
+
+#[actix_web::test]
+async fn surge_settings_check_input_and_permissions() {
+    let w = world().await;
+    let r = w
+        .admin
+        .post_form(
+            SURGE,
+            &[
+                ("enabled", "on"),
+                ("threshold", "0"),
+                ("window_minutes", "abc"),
+                ("cooldown_minutes", "5"),
+                ("by_dooray", "on"),
+                ("dooray_url", "not a url"),
+                ("dooray_text", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        r.field_error("threshold"),
+        "Enter a whole number from 1 to 10000."
+    );
+    assert_eq!(
+        r.field_error("window_minutes"),
+        "Enter a whole number from 1 to 1440."
+    );
+    assert_eq!(
+        r.field_error("dooray_url"),
+        "Enter an http:// or https:// URL."
+    );
+    let r = w
+        .admin
+        .post_form(
+            &format!("{SURGE}/recipients"),
+            &[("r_name", ""), ("r_email", "bad")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.field_error("r_name"), "This field is required.");
+    assert_eq!(r.field_error("r_email"), "Enter a valid e-mail address.");
+    let agent = w.app.login("ann").await;
+    assert_eq!(agent.get(SURGE).await.status, 403);
+    assert_eq!(
+        agent.post_form(SURGE, &[("enabled", "on")]).await.status,
+        403
+    );
+    assert_eq!(w.app.client().get(SURGE).await.status, 303);
+    assert_eq!(
+        w.admin
+            .post_form_raw(SURGE, &[("enabled", "on")], &[])
+            .await
+            .status,
+        403
+    );
+    let r = w
+        .admin
+        .post_form(&format!("{SURGE}/recipients/999/delete"), &[])
+        .await;
+    assert_eq!(r.status, 404);
+}

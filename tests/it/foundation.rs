@@ -129,6 +129,7 @@ const KEY_PREFIXES: &[&str] = &[
     "maillayout.",
     "trigger.",
     "openapi.",
+    "surge.",
 ];
 
 #[actix_web::test]
