@@ -12,13 +12,13 @@ use crate::agents::form::Pairs;
 use crate::agents::groups::Group;
 use crate::agents::model::{Member, Permissions};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
-use crate::mail::outbox;
 use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::schema::users;
 use crate::db::types::{Role, TokenPurpose};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::services::model::Features;
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
@@ -748,8 +748,12 @@ pub async fn invite_agent(
             outbox::wake();
             let args = [("name", user.name.as_str()), ("email", user.email.as_str())];
             let flash = match queued {
-                Queued::Queued => Flash::success(i18n::tf(lang, "outbox.agent_invite_queued", &args)),
-                Queued::NoRelay => Flash::error(i18n::tf(lang, "outbox.agent_invite_no_relay", &args)),
+                Queued::Queued => {
+                    Flash::success(i18n::tf(lang, "outbox.agent_invite_queued", &args))
+                }
+                Queued::NoRelay => {
+                    Flash::error(i18n::tf(lang, "outbox.agent_invite_no_relay", &args))
+                }
             };
             m.viewer().flash(flash);
             Ok(w::redirect(

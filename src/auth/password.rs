@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::invite::queue_account_mail;
-use crate::mail::SmtpSettings;
-use crate::mail::outbox;
 use crate::auth::tokens::{self, TokenProblem};
 use crate::auth::users::{User, is_valid_email, validate_password};
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
+use crate::mail::SmtpSettings;
+use crate::mail::outbox;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, Viewer};
 
 /// The "forgot password" page.

@@ -539,7 +539,8 @@ pub async fn delete_account(
         )));
         Ok(w::redirect(&req, &base(&a)))
     } else {
-        a.viewer().flash(Flash::error(i18n::t(lang, "imap.delete_enabled")));
+        a.viewer()
+            .flash(Flash::error(i18n::t(lang, "imap.delete_enabled")));
         Ok(w::redirect(&req, &base(&a)))
     }
 }

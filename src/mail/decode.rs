@@ -84,7 +84,11 @@ pub fn clean_text(s: &str) -> String {
 
 /// Wraps an id in angle brackets (`<a@b>`), or `None` when it is not usable.
 pub fn normalize_id(id: &str) -> Option<String> {
-    let inner = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let inner = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     if inner.is_empty() || inner.len() > MAX_ID_CHARS || inner.chars().any(char::is_whitespace) {
         return None;
     }
@@ -110,7 +114,8 @@ fn ids_of(v: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn header_text<'a>(m: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
-    m.header_raw(name).map(|v| Cow::Owned(v.trim().to_ascii_lowercase()))
+    m.header_raw(name)
+        .map(|v| Cow::Owned(v.trim().to_ascii_lowercase()))
 }
 
 /// Whether a machine sent the message (RFC 3834 Auto-Submitted, the common X-Autoreply family,
@@ -122,7 +127,12 @@ pub fn is_automatic(m: &Message<'_>) -> bool {
     {
         return true;
     }
-    for h in ["X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponse"] {
+    for h in [
+        "X-Autoreply",
+        "X-Autorespond",
+        "X-Auto-Reply",
+        "X-Autoresponse",
+    ] {
         if m.header_raw(h).is_some() {
             return true;
         }
@@ -155,7 +165,9 @@ pub fn is_bounce(m: &Message<'_>, from_address: &str) -> bool {
     }
     m.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     })
 }
 
@@ -181,7 +193,12 @@ fn lang_of(m: &Message<'_>, charset: Option<&str>) -> Option<Lang> {
         })
     });
     if let Some(code) = declared {
-        let primary = code.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = code
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if let Some(l) = Lang::parse(&primary) {
             return Some(l);
         }
@@ -190,8 +207,9 @@ fn lang_of(m: &Message<'_>, charset: Option<&str>) -> Option<Lang> {
         "euc-kr" | "ks_c_5601-1987" | "cp949" | "windows-949" | "iso-2022-kr" | "uhc" => {
             Some(Lang::Ko)
         }
-        "iso-2022-jp" | "shift_jis" | "shift-jis" | "sjis" | "euc-jp" | "cp932"
-        | "windows-31j" => Some(Lang::Ja),
+        "iso-2022-jp" | "shift_jis" | "shift-jis" | "sjis" | "euc-jp" | "cp932" | "windows-31j" => {
+            Some(Lang::Ja)
+        }
         _ => None,
     }
 }
@@ -210,7 +228,11 @@ fn decode_legacy(bytes: &[u8], charset: Option<&str>) -> Option<String> {
             return Some(text.into_owned());
         }
     }
-    for enc in [encoding_rs::EUC_KR, encoding_rs::SHIFT_JIS, encoding_rs::EUC_JP] {
+    for enc in [
+        encoding_rs::EUC_KR,
+        encoding_rs::SHIFT_JIS,
+        encoding_rs::EUC_JP,
+    ] {
         let (text, _, errors) = enc.decode(bytes);
         if !errors {
             return Some(text.into_owned());
@@ -288,7 +310,12 @@ pub fn text_to_html(text: &str) -> String {
     let text = cut(text, MAX_BODY_CHARS).replace("\r\n", "\n");
     text.split("\n\n")
         .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape_html(p.trim_matches('\n')).replace('\n', "<br>")))
+        .map(|p| {
+            format!(
+                "<p>{}</p>",
+                escape_html(p.trim_matches('\n')).replace('\n', "<br>")
+            )
+        })
         .collect()
 }
 
@@ -343,7 +370,12 @@ fn safe_name(name: &str) -> String {
     }
     match base.rsplit_once('.') {
         Some((stem, ext)) if ext.chars().count() <= 10 => {
-            format!("{}.{ext}", stem.chars().take(94 - ext.chars().count()).collect::<String>())
+            format!(
+                "{}.{ext}",
+                stem.chars()
+                    .take(94 - ext.chars().count())
+                    .collect::<String>()
+            )
         }
         _ => base.chars().take(95).collect(),
     }
@@ -414,7 +446,10 @@ pub fn decode(raw: &[u8]) -> Result<Decoded, Rejected> {
         .message_id()
         .and_then(normalize_id)
         .unwrap_or_else(|| derived_id(raw));
-    let subject: String = clean_text(&subject_of(&m, charset)).chars().take(500).collect();
+    let subject: String = clean_text(&subject_of(&m, charset))
+        .chars()
+        .take(500)
+        .collect();
     let from = m.from().and_then(|a| a.first());
     let from_address = clean_text(from.and_then(|a| a.address()).unwrap_or(""));
     if !crate::auth::users::is_valid_email(&from_address) {
@@ -458,11 +493,11 @@ pub fn subject_token(subject: &str) -> Option<String> {
         let after = &rest[i + 2..];
         if let Some(end) = after.find(']') {
             let id = &after[..end];
-            let digits = id[1..].chars().take_while(char::is_ascii_digit).count();
-            let tail = &id[1 + digits..];
-            if (10..=16).contains(&digits)
-                && tail.len() == 5
-                && tail.chars().all(|c| c.is_ascii_alphanumeric())
+            let body = &id[1..];
+            let stamp = body.len().saturating_sub(5);
+            if (15..=22).contains(&body.len())
+                && body.chars().all(|c| c.is_ascii_alphanumeric())
+                && body[..stamp].chars().all(|c| c.is_ascii_digit())
             {
                 return Some(id.to_string());
             }
@@ -476,7 +511,9 @@ pub fn subject_token(subject: &str) -> Option<String> {
 pub fn clean_subject(subject: &str) -> String {
     let mut s = subject.to_string();
     while let Some(id) = subject_token(&s) {
-        s = s.replace(&format!(" [#{id}]"), "").replace(&format!("[#{id}]"), "");
+        s = s
+            .replace(&format!(" [#{id}]"), "")
+            .replace(&format!("[#{id}]"), "");
     }
     let mut s = s.trim().to_string();
     const PREFIXES: &[&str] = &[
@@ -511,6 +548,11 @@ mod tests {
         assert_eq!(subject_token(s).as_deref(), Some("T1763769600000AbC12"));
         assert_eq!(clean_subject(s), "Printer");
         assert_eq!(subject_token("[#T12] nothing"), None);
+        assert_eq!(
+            subject_token("x [#T1795314946279425uW]").as_deref(),
+            Some("T1795314946279425uW"),
+            "the random part may start with digits"
+        );
         assert_eq!(clean_subject("RE: Fwd: 답장: 환불"), "환불");
     }
 

@@ -283,10 +283,7 @@ pub async fn open(target: &Target) -> Result<Opened, Failure> {
         Err(_) => {
             return Err(Failure::new(
                 Stage::Login,
-                format!(
-                    "no answer within {} seconds",
-                    COMMAND_TIMEOUT.as_secs()
-                ),
+                format!("no answer within {} seconds", COMMAND_TIMEOUT.as_secs()),
             ));
         }
     };

@@ -107,10 +107,7 @@ impl From<AppError> for PollError {
 
 /// Polls one account now: waits for a poll already running on it, then imports everything new.
 /// The outcome is recorded on the account (last poll time, last error).
-pub async fn poll_account_once(
-    state: &AppState,
-    account_id: i64,
-) -> Result<PollReport, PollError> {
+pub async fn poll_account_once(state: &AppState, account_id: i64) -> Result<PollReport, PollError> {
     let started = std::time::Instant::now();
     loop {
         let got = state
@@ -203,7 +200,11 @@ async fn run_round(state: &AppState, account_id: i64) -> Result<PollReport, Poll
     let validity = opened.inbox.uid_validity;
     let mut last = u32::try_from(account.last_uid).unwrap_or(0);
     if account.uid_validity != Some(i64::from(validity)) {
-        tracing::info!(account = account_id, validity, "new UIDVALIDITY: the inbox is read again");
+        tracing::info!(
+            account = account_id,
+            validity,
+            "new UIDVALIDITY: the inbox is read again"
+        );
         state
             .db
             .write(move |c| Ok(MailAccount::reset_position(c, account_id, validity)?))
@@ -261,16 +262,17 @@ fn command_failure(e: impl fmt::Display) -> PollError {
 /// UIDs and sizes of the messages after `last`, oldest first.
 async fn list_new(session: &mut imap::Session, last: u32) -> Result<Vec<(u32, u32)>, PollError> {
     let from = last.saturating_add(1);
-    let fetches: Vec<async_imap::types::Fetch> = tokio::time::timeout(imap::COMMAND_TIMEOUT, async {
-        session
-            .uid_fetch(format!("{from}:*"), "(UID RFC822.SIZE)")
-            .await?
-            .try_collect()
-            .await
-    })
-    .await
-    .map_err(|_| command_failure("listing the inbox timed out"))?
-    .map_err(command_failure)?;
+    let fetches: Vec<async_imap::types::Fetch> =
+        tokio::time::timeout(imap::COMMAND_TIMEOUT, async {
+            session
+                .uid_fetch(format!("{from}:*"), "(UID RFC822.SIZE)")
+                .await?
+                .try_collect()
+                .await
+        })
+        .await
+        .map_err(|_| command_failure("listing the inbox timed out"))?
+        .map_err(command_failure)?;
     let mut list: Vec<(u32, u32)> = fetches
         .iter()
         .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
@@ -295,7 +297,11 @@ async fn delete_originals(opened: &mut imap::Opened, uids: &[u32]) -> Result<(),
             .try_collect::<Vec<_>>()
             .await?;
         if opened.uidplus {
-            session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await?;
+            session
+                .uid_expunge(&set)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await?;
         } else {
             session.expunge().await?.try_collect::<Vec<_>>().await?;
         }
@@ -336,8 +342,17 @@ async fn handle_one(
             f64::from(size) / 1024.0 / 1024.0,
             MAX_MESSAGE_BYTES / 1024 / 1024
         );
-        put_in_quarantine(state, ctx, uid, None, i64::from(size), "too_large", &detail, None)
-            .await?;
+        put_in_quarantine(
+            state,
+            ctx,
+            uid,
+            None,
+            i64::from(size),
+            "too_large",
+            &detail,
+            None,
+        )
+        .await?;
         return Ok(Handled::Quarantined);
     }
     let fetched = tokio::time::timeout(imap::COMMAND_TIMEOUT, fetch_raw(session, uid)).await;
@@ -357,7 +372,9 @@ async fn handle_one(
                 None,
             )
             .await?;
-            return Err(command_failure(format!("unreadable answer for UID {uid}: {e}")));
+            return Err(command_failure(format!(
+                "unreadable answer for UID {uid}: {e}"
+            )));
         }
         Ok(Err(e)) => return Err(command_failure(e)),
         Ok(Ok(None)) => {
@@ -488,9 +505,7 @@ fn screen_files(lang: Lang, files: Vec<decode::MailFile>) -> (Vec<Incoming>, Vec
 
 /// The ticket language: the message's, when the service offers it, else the service default.
 fn ticket_lang(ctx: &Ctx, d: &Decoded) -> Lang {
-    d.lang
-        .filter(|l| ctx.langs.contains(l))
-        .unwrap_or(ctx.lang)
+    d.lang.filter(|l| ctx.langs.contains(l)).unwrap_or(ctx.lang)
 }
 
 async fn import(
@@ -541,10 +556,7 @@ async fn import(
         mail: d.clone(),
     };
     let secret = state.secret.clone();
-    let result = state
-        .db
-        .write(move |c| import_tx(c, &secret, &job))
-        .await;
+    let result = state.db.write(move |c| import_tx(c, &secret, &job)).await;
     match result {
         Ok(true) => Ok(Handled::Imported),
         Ok(false) => {
@@ -831,13 +843,8 @@ fn import_tx(c: &mut DbConn, secret: &SecretKey, job: &ImportJob) -> Result<bool
             (id, None, "new_after_closed", Some((public_id, subject)))
         }
         Some(t) => {
-            let entry = lifecycle::customer_followup(
-                c,
-                &t,
-                &job.body,
-                &job.files,
-                Some(&d.message_id),
-            )?;
+            let entry =
+                lifecycle::customer_followup(c, &t, &job.body, &job.files, Some(&d.message_id))?;
             (t.id, Some(entry), "followup", None)
         }
         None => {

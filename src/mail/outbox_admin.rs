@@ -174,7 +174,14 @@ fn fmt_time(t: NaiveDateTime) -> String {
 }
 
 fn purpose_label(lang: Lang, purpose: &str) -> String {
-    const KNOWN: &[&str] = &["receipt", "resolve", "hold", "invite", "reset", "notification"];
+    const KNOWN: &[&str] = &[
+        "receipt",
+        "resolve",
+        "hold",
+        "invite",
+        "reset",
+        "notification",
+    ];
     if KNOWN.contains(&purpose) {
         i18n::t(lang, &format!("outbox.purpose.{purpose}"))
     } else {
@@ -191,8 +198,8 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 fn row_of(lang: Lang, m: QueuedMail) -> OutboxRow {
-    let unsent = m.status == OutboxStatus::Pending.as_str()
-        || m.status == OutboxStatus::Sending.as_str();
+    let unsent =
+        m.status == OutboxStatus::Pending.as_str() || m.status == OutboxStatus::Sending.as_str();
     OutboxRow {
         id: m.id,
         status_key: format!("outbox.status.{}", m.status),
@@ -340,12 +347,12 @@ pub async fn org_outbox(
     w::html(StatusCode::OK, &page)
 }
 
-async fn retry_and_flash(
-    v: &crate::web::Viewer,
-    scope: Scope,
-    id: i64,
-) -> Result<(), AppError> {
-    let retried = v.state.db.write(move |c| Ok(retry_in(c, scope, id)?)).await?;
+async fn retry_and_flash(v: &crate::web::Viewer, scope: Scope, id: i64) -> Result<(), AppError> {
+    let retried = v
+        .state
+        .db
+        .write(move |c| Ok(retry_in(c, scope, id)?))
+        .await?;
     if retried {
         outbox::wake();
         v.flash(Flash::success(v.t("outbox.retried")));

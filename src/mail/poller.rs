@@ -45,15 +45,10 @@ async fn supervise(state: actix_web::web::Data<AppState>) {
         let notified = CHANGED.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        match state
-            .db
-            .read(|c| Ok(MailAccount::enabled_stamps(c)?))
-            .await
-        {
+        match state.db.read(|c| Ok(MailAccount::enabled_stamps(c)?)).await {
             Ok(list) => {
                 running.retain(|id, (stamp, stop)| {
-                    let keep =
-                        !stop.is_closed() && list.iter().any(|(i, s)| i == id && s == stamp);
+                    let keep = !stop.is_closed() && list.iter().any(|(i, s)| i == id && s == stamp);
                     if !keep {
                         let _ = stop.send(true);
                     }
@@ -122,11 +117,7 @@ async fn run_poller(
 }
 
 /// Waits with IDLE until the server reports a change; returns `true` when told to stop.
-async fn idle_or_stop(
-    state: &AppState,
-    id: i64,
-    stop: &mut watch::Receiver<bool>,
-) -> bool {
+async fn idle_or_stop(state: &AppState, id: i64, stop: &mut watch::Receiver<bool>) -> bool {
     let account = match state.db.read(move |c| Ok(MailAccount::get(c, id)?)).await {
         Ok(Some(a)) => a,
         _ => return sleep_or_stop(stop, POLL_INTERVAL).await,
@@ -161,9 +152,7 @@ async fn idle_or_stop(
             _ = stop.changed() => return true,
         }
     }
-    if let Ok(Ok(mut session)) =
-        tokio::time::timeout(Duration::from_secs(5), handle.done()).await
-    {
+    if let Ok(Ok(mut session)) = tokio::time::timeout(Duration::from_secs(5), handle.done()).await {
         let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
     }
     *stop.borrow()

@@ -153,11 +153,7 @@ pub fn find(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Q
 
 /// Removes an entry; returns its stored file (to delete after the commit), or `None` when
 /// there was no such entry.
-pub fn dismiss(
-    conn: &mut DbConn,
-    service_id: i64,
-    id: i64,
-) -> QueryResult<Option<Option<String>>> {
+pub fn dismiss(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Option<String>>> {
     let Some(q) = find(conn, service_id, id)? else {
         return Ok(None);
     };

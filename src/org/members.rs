@@ -12,7 +12,6 @@ use diesel::prelude::*;
 
 use crate::auth::history::{self, LoginEvent};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
-use crate::mail::outbox;
 use crate::auth::tokens;
 use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::schema::{service_members, services, users};
@@ -21,6 +20,7 @@ use crate::db::types::TokenPurpose;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::org::form::query_string;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};

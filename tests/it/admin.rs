@@ -878,7 +878,10 @@ async fn a_refused_invitation_mail_shows_in_the_outbox_and_can_be_retried() {
     }
     assert!(failed);
     let outbox = c.get("/admin/outbox").await;
-    assert_eq!(outbox.texts("#outbox .recipient"), ["Park Newbie <park@acme.test>"]);
+    assert_eq!(
+        outbox.texts("#outbox .recipient"),
+        ["Park Newbie <park@acme.test>"]
+    );
     assert!(outbox.texts("#outbox .last-error")[0].contains("554"));
     // Once mail works, the administrator sends it again.
     app.smtp.set_refuse(false);
@@ -887,9 +890,7 @@ async fn a_refused_invitation_mail_shows_in_the_outbox_and_can_be_retried() {
             .select(opencontact::db::schema::mail_outbox::id)
             .first(c)
     });
-    let r = c
-        .post_form(&format!("/admin/outbox/{id}/retry"), &[])
-        .await;
+    let r = c.post_form(&format!("/admin/outbox/{id}/retry"), &[]).await;
     assert_eq!(r.status, 303);
     assert_eq!(app.smtp.wait_for(1).await[0].to, ["park@acme.test"]);
 }
