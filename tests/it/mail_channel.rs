@@ -690,9 +690,7 @@ async fn automatic_mail_bounces_and_our_own_mail_are_never_answered() {
     .await;
     // A bounce and a mail from our own relay address: quarantined.
     mb.append(
-        format!(
-            "From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce-1@mx.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; gone@example.com\r\nAction: failed\r\n--r--\r\n"
-        )
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce-1@mx.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; gone@example.com\r\nAction: failed\r\n--r--\r\n"
         .as_bytes(),
     )
     .await;
@@ -813,7 +811,10 @@ async fn accounts_are_verified_before_they_are_saved() {
     });
     assert!(enabled && !enc_pw.contains(&mb.password));
     let list = admin.get(ACCOUNTS).await;
-    assert_eq!(list.texts("#accounts .address"), [mb.user.clone()]);
+    assert_eq!(
+        list.texts("#accounts .address"),
+        std::slice::from_ref(&mb.user)
+    );
     // The same mailbox twice is refused.
     let again = admin
         .post_form(ACCOUNTS, &account_form(&mb, &port, "Again"))
