@@ -738,8 +738,15 @@ pub async fn invite_agent(
                 "none".into(),
                 role_and_summary(role, &perms),
             )?;
-            let queued =
-                queue_account_mail(c, &base_url, &user, TokenPurpose::Invite, &token, &org_name)?;
+            let queued = queue_account_mail(
+                c,
+                Some(sid),
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
             Ok(Outcome::Done((user, queued)))
         })
         .await?;

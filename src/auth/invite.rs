@@ -60,10 +60,12 @@ pub enum Queued {
 }
 
 /// Renders the invitation or reset mail for `token` to `user` and puts it in the outbox in the
-/// caller's transaction (organization mail: no service). Call
+/// caller's transaction: organization mail (`service_id` `None`, listed in `/admin/outbox`), or
+/// the mail of the service whose administrator sent it (listed in that service's outbox). Call
 /// [`crate::mail::outbox::wake`] after the commit.
 pub fn queue_account_mail(
     conn: &mut DbConn,
+    service_id: Option<i64>,
     base_url: &str,
     user: &User,
     purpose: TokenPurpose,
@@ -113,7 +115,7 @@ pub fn queue_account_mail(
     outbox::enqueue(
         conn,
         &NewMail {
-            service_id: None,
+            service_id,
             ticket_id: None,
             purpose: code.into(),
             mail,

@@ -99,7 +99,15 @@ pub async fn send_reset_link(
                     return Ok(Some(false));
                 }
                 let token = tokens::issue(c, user.id, TokenPurpose::Reset)?;
-                queue_account_mail(c, &base_url, &user, TokenPurpose::Reset, &token, &org_name)?;
+                queue_account_mail(
+                    c,
+                    None,
+                    &base_url,
+                    &user,
+                    TokenPurpose::Reset,
+                    &token,
+                    &org_name,
+                )?;
                 Ok(Some(true))
             })
             .await?;

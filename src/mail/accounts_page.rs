@@ -554,7 +554,7 @@ pub async fn poll_now(
     consultation(&a)?;
     let acc = load(&a, path.1).await?;
     let lang = a.viewer().lang;
-    let flash = match import::poll_account_once(&a.viewer().state, acc.id).await {
+    let flash = match import::poll_account_if_free(&a.viewer().state, acc.id).await {
         Ok(r) => Flash::success(i18n::tf(
             lang,
             "imap.polled",

@@ -108,6 +108,19 @@ impl From<AppError> for PollError {
 /// Polls one account now: waits for a poll already running on it, then imports everything new.
 /// The outcome is recorded on the account (last poll time, last error).
 pub async fn poll_account_once(state: &AppState, account_id: i64) -> Result<PollReport, PollError> {
+    poll(state, account_id, true).await
+}
+
+/// Polls one account now unless a poll is already running on it ([`PollError::Busy`] at
+/// once): for the "Fetch now" button, which should not keep a page waiting.
+pub async fn poll_account_if_free(
+    state: &AppState,
+    account_id: i64,
+) -> Result<PollReport, PollError> {
+    poll(state, account_id, false).await
+}
+
+async fn poll(state: &AppState, account_id: i64, wait: bool) -> Result<PollReport, PollError> {
     let started = std::time::Instant::now();
     loop {
         let got = state
@@ -124,7 +137,7 @@ pub async fn poll_account_once(state: &AppState, account_id: i64) -> Result<Poll
         if !acc.is_some_and(|a| a.enabled) {
             return Err(PollError::Disabled);
         }
-        if started.elapsed() > LEASE_WAIT {
+        if !wait || started.elapsed() > LEASE_WAIT {
             return Err(PollError::Busy);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

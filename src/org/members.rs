@@ -411,8 +411,15 @@ pub async fn invite(
                 is_org_admin: false,
             };
             let (user, token) = invite_member(c, &new)?;
-            let queued =
-                queue_account_mail(c, &base_url, &user, TokenPurpose::Invite, &token, &org_name)?;
+            let queued = queue_account_mail(
+                c,
+                None,
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
             Ok(Ok((user, queued)))
         })
         .await?;
@@ -550,8 +557,15 @@ pub async fn resend_invitation(
                 return Ok(Err("admin.invite.member_deactivated"));
             }
             let token = tokens::issue(c, id, TokenPurpose::Invite)?;
-            let queued =
-                queue_account_mail(c, &base_url, &user, TokenPurpose::Invite, &token, &org_name)?;
+            let queued = queue_account_mail(
+                c,
+                None,
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
             Ok(Ok((user, queued)))
         })
         .await?;

@@ -280,6 +280,7 @@ async fn an_invitation_link_sets_the_first_password() {
             )?;
             opencontact::auth::invite::queue_account_mail(
                 c,
+                None,
                 &base,
                 &user,
                 opencontact::db::types::TokenPurpose::Invite,
