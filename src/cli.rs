@@ -313,6 +313,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data = actix_web::web::Data::new(state);
     crate::mail::outbox::spawn_worker(data.clone());
     crate::automation::deliveries::spawn_worker(data.clone());
+    crate::mail::poller::spawn_pollers(data.clone());
     actix_web::HttpServer::new(move || crate::app(data.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -11,13 +11,14 @@ use diesel::prelude::*;
 use crate::agents::form::Pairs;
 use crate::agents::groups::Group;
 use crate::agents::model::{Member, Permissions};
-use crate::auth::invite::{invite_member, send_account_mail};
+use crate::auth::invite::{Queued, invite_member, queue_account_mail};
 use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::schema::users;
 use crate::db::types::{Role, TokenPurpose};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::services::model::Features;
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
@@ -693,6 +694,13 @@ pub async fn invite_agent(
         ui_lang: form.get("ui_lang").to_string(),
     };
     let (f2, v2, feats) = (form.clone(), values.clone(), features.clone());
+    let org_name = m
+        .viewer()
+        .org
+        .as_ref()
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| "OpenContact".into());
+    let base_url = m.viewer().state.config.base_url.clone();
     let outcome = m
         .viewer()
         .state
@@ -730,33 +738,28 @@ pub async fn invite_agent(
                 "none".into(),
                 role_and_summary(role, &perms),
             )?;
-            Ok(Outcome::Done((user, token)))
+            let queued = queue_account_mail(
+                c,
+                Some(sid),
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
+            Ok(Outcome::Done((user, queued)))
         })
         .await?;
     match outcome {
-        Outcome::Done((user, token)) => {
-            let org_name = m
-                .viewer()
-                .org
-                .as_ref()
-                .map(|o| o.name.clone())
-                .unwrap_or_else(|| "OpenContact".into());
-            let state = m.viewer().state.clone();
-            let sent =
-                send_account_mail(&state, &user, TokenPurpose::Invite, &token, &org_name).await;
-            let flash = match sent {
-                Ok(()) => Flash::success(i18n::tf(
-                    lang,
-                    "agent.invited",
-                    &[("name", &user.name), ("email", &user.email)],
-                )),
-                Err(e) => {
-                    tracing::warn!(error = %e, "invitation mail failed");
-                    Flash::error(i18n::tf(
-                        lang,
-                        "agent.invite_mail_failed",
-                        &[("name", &user.name), ("error", &e)],
-                    ))
+        Outcome::Done((user, queued)) => {
+            outbox::wake();
+            let args = [("name", user.name.as_str()), ("email", user.email.as_str())];
+            let flash = match queued {
+                Queued::Queued => {
+                    Flash::success(i18n::tf(lang, "outbox.agent_invite_queued", &args))
+                }
+                Queued::NoRelay => {
+                    Flash::error(i18n::tf(lang, "outbox.agent_invite_no_relay", &args))
                 }
             };
             m.viewer().flash(flash);

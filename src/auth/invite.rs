@@ -1,16 +1,17 @@
 //! Invitations and account mails. [`invite_member`] creates a member without a password and an
-//! invitation link in the caller's transaction; [`send_account_mail`] renders and sends the
-//! invitation or reset mail in the member's language after the transaction commits.
+//! invitation link in the caller's transaction; [`queue_account_mail`] renders the invitation or
+//! reset mail in the member's language and queues it in the same transaction, so the link and
+//! its mail are saved together and the outbox delivers it with retries.
 
 use askama::Template;
 
-use crate::AppState;
 use crate::auth::tokens;
 use crate::auth::users::{NewUser, User};
 use crate::db::DbConn;
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::mail::outbox::{self, NewMail};
 use crate::mail::{OutgoingMail, SmtpSettings};
 
 /// HTML body of an account mail.
@@ -49,27 +50,34 @@ pub fn invite_member(conn: &mut DbConn, new: &NewUser) -> Result<(User, String),
     Ok((user, token))
 }
 
-/// Sends the invitation or reset mail for `token` to `user`. Errors are returned as text to be
-/// shown to whoever triggered the mail.
-pub async fn send_account_mail(
-    state: &AppState,
+/// How a queued account mail will go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued; the outbox delivers it.
+    Queued,
+    /// Queued, but no SMTP server is configured yet: it waits (and retries) until one is.
+    NoRelay,
+}
+
+/// Renders the invitation or reset mail for `token` to `user` and puts it in the outbox in the
+/// caller's transaction: organization mail (`service_id` `None`, listed in `/admin/outbox`), or
+/// the mail of the service whose administrator sent it (listed in that service's outbox). Call
+/// [`crate::mail::outbox::wake`] after the commit.
+pub fn queue_account_mail(
+    conn: &mut DbConn,
+    service_id: Option<i64>,
+    base_url: &str,
     user: &User,
     purpose: TokenPurpose,
     token: &str,
     org_name: &str,
-) -> Result<(), String> {
-    let settings = state
-        .db
-        .read(|c| Ok(SmtpSettings::load(c)?))
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "no SMTP server is configured".to_string())?;
+) -> Result<Queued, AppError> {
     let lang: Lang = user.lang();
-    let (path, prefix) = match purpose {
-        TokenPurpose::Invite => ("invite", "mail.invite"),
-        TokenPurpose::Reset => ("password/reset", "mail.reset"),
+    let (path, prefix, code) = match purpose {
+        TokenPurpose::Invite => ("invite", "mail.invite", "invite"),
+        TokenPurpose::Reset => ("password/reset", "mail.reset", "reset"),
     };
-    let link = format!("{}/{path}/{token}", state.config.base_url);
+    let link = format!("{base_url}/{path}/{token}");
     let args = [
         ("org", org_name),
         ("name", user.name.as_str()),
@@ -88,16 +96,14 @@ pub async fn send_account_mail(
         link: &link,
         footer: &footer,
     }
-    .render()
-    .map_err(|e| e.to_string())?;
+    .render()?;
     let text = AccountMailText {
         heading: &heading,
         intro: &intro,
         link: &link,
         footer: &footer,
     }
-    .render()
-    .map_err(|e| e.to_string())?;
+    .render()?;
     let mail = OutgoingMail {
         to: user.email.clone(),
         to_name: user.name.clone(),
@@ -106,7 +112,18 @@ pub async fn send_account_mail(
         html,
         ..OutgoingMail::default()
     };
-    crate::mail::send(&settings, &state.secret, &mail)
-        .await
-        .map_err(|e| e.to_string())
+    outbox::enqueue(
+        conn,
+        &NewMail {
+            service_id,
+            ticket_id: None,
+            purpose: code.into(),
+            mail,
+        },
+    )?;
+    Ok(if SmtpSettings::load(conn)?.is_some() {
+        Queued::Queued
+    } else {
+        Queued::NoRelay
+    })
 }

@@ -5,11 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::invite::send_account_mail;
+use crate::auth::invite::queue_account_mail;
 use crate::auth::tokens::{self, TokenProblem};
 use crate::auth::users::{User, is_valid_email, validate_password};
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
+use crate::mail::SmtpSettings;
+use crate::mail::outbox;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, Viewer};
 
 /// The "forgot password" page.
@@ -80,6 +82,8 @@ pub async fn send_reset_link(
         errors.add("email", "validation.email_format");
     } else {
         let e2 = email.clone();
+        let org_name = v.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
+        let base_url = v.state.config.base_url.clone();
         let found = v
             .state
             .db
@@ -90,26 +94,30 @@ pub async fn send_reset_link(
                 if !user.active {
                     return Ok(None);
                 }
+                // Without a mail server the link could never arrive: say so instead.
+                if SmtpSettings::load(c)?.is_none() {
+                    return Ok(Some(false));
+                }
                 let token = tokens::issue(c, user.id, TokenPurpose::Reset)?;
-                Ok(Some((user, token)))
+                queue_account_mail(
+                    c,
+                    None,
+                    &base_url,
+                    &user,
+                    TokenPurpose::Reset,
+                    &token,
+                    &org_name,
+                )?;
+                Ok(Some(true))
             })
             .await?;
         match found {
             None => errors.add("email", "forgot.unknown_email"),
-            Some((user, token)) => {
-                let org_name = v.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
-                match send_account_mail(&v.state, &user, TokenPurpose::Reset, &token, &org_name)
-                    .await
-                {
-                    Ok(()) => {
-                        v.flash(Flash::success(v.t("forgot.sent")));
-                        return Ok(w::redirect(&req, "/login"));
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reset mail failed");
-                        errors.add("email", "forgot.mail_failed");
-                    }
-                }
+            Some(false) => errors.add("email", "forgot.mail_failed"),
+            Some(true) => {
+                outbox::wake();
+                v.flash(Flash::success(v.t("outbox.reset_queued")));
+                return Ok(w::redirect(&req, "/login"));
             }
         }
     }

@@ -437,6 +437,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_accounts (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        display_name -> Text,
+        host -> Text,
+        port -> Integer,
+        use_ssl -> Bool,
+        address -> Text,
+        password_enc -> Text,
+        delete_after_import -> Bool,
+        enabled -> Bool,
+        uid_validity -> Nullable<BigInt>,
+        last_uid -> BigInt,
+        lease_until -> Nullable<Timestamp>,
+        last_poll_at -> Nullable<Timestamp>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_imports (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        account_id -> Nullable<BigInt>,
+        message_id -> Text,
+        ticket_id -> Nullable<BigInt>,
+        entry_id -> Nullable<BigInt>,
+        outcome -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_quarantine (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        account_id -> Nullable<BigInt>,
+        account_name -> Text,
+        uid_validity -> BigInt,
+        uid -> BigInt,
+        message_id -> Text,
+        from_addr -> Text,
+        subject -> Text,
+        reason -> Text,
+        detail -> Text,
+        raw_size -> BigInt,
+        stored_path -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::table! {
@@ -642,4 +696,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     surge_recipients,
     surge_alerts,
     sms_messages,
+    mail_accounts,
+    mail_imports,
+    mail_quarantine,
 );

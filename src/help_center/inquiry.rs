@@ -2,8 +2,8 @@
 //! intake type step by step (one GET per level with `?category=`, no JavaScript needed), fills
 //! in that type's customer fields (consent last) and attaches up to five files. A valid
 //! submission opens a ticket in one transaction (customer linked or created, first message,
-//! field values with personal ones encrypted, attachment rows, a `created` event); the receipt
-//! mail goes out after the commit and a failure to send it is logged without losing the ticket.
+//! field values with personal ones encrypted, attachment rows, a `created` event, and the
+//! receipt mail queued in the outbox, which delivers it with retries after the commit).
 //! Bad input re-renders the form with the customer's input (not the files) and the messages
 //! beside the fields, status 422, storing nothing.
 
@@ -27,7 +27,8 @@ use crate::help_center::attachments::{
 };
 use crate::help_center::portal::{HcCtx, Portal};
 use crate::i18n::{self, Lang};
-use crate::mail::smtp::{self, OutgoingMail, SmtpSettings};
+use crate::mail::OutgoingMail;
+use crate::mail::outbox::{self, NewMail};
 use crate::org::info::UPLOADS_DIR;
 use crate::tickets::{self, Channel, NewTicket};
 use crate::web::headers::FrameAncestors;
@@ -113,7 +114,7 @@ pub struct DonePage {
     pub hc: HcCtx,
     /// The public ticket ID.
     pub public_id: String,
-    /// Whether the receipt mail went out.
+    /// Whether a receipt mail was queued (the customer gave an e-mail address).
     pub mailed: bool,
 }
 
@@ -585,6 +586,7 @@ pub async fn submit_inquiry(
             subject.clone(),
             crate::help_center::content::text_to_html(&body),
         );
+        let service_name = p.service.name.clone();
         v.state
             .db
             .write(move |c| {
@@ -604,18 +606,42 @@ pub async fn submit_inquiry(
                     assignee_id: None,
                     origin_ticket_id: None,
                 };
-                Ok(tickets::create_ticket(c, &secret, &new)?)
+                let created = tickets::create_ticket(c, &secret, &new)?;
+                // The receipt is queued with the ticket: both are saved, or neither.
+                let queued = crate::auth::users::is_valid_email(&contact.email);
+                if queued {
+                    let mail = receipt_mail(
+                        lang,
+                        &service_name,
+                        &created.public_id,
+                        &subject,
+                        &contact.email,
+                        &contact.name,
+                    );
+                    outbox::enqueue(
+                        c,
+                        &NewMail {
+                            service_id: Some(sid),
+                            ticket_id: Some(created.id),
+                            purpose: "receipt".into(),
+                            mail,
+                        },
+                    )?;
+                }
+                Ok((created, queued))
             })
             .await
     };
-    let created = match created {
+    let (created, mailed) = match created {
         Ok(c) => c,
         Err(e) => {
             attachments::remove_files(&v.state.config.data_dir, paths);
             return Err(e);
         }
     };
-    let mailed = send_receipt(&v.state, p, lang, &contact, &created.public_id, &subject).await;
+    if mailed {
+        outbox::wake();
+    }
     let mut ctx = p.ctx.clone();
     ctx.title = i18n::t(lang, "inquiry.done_title");
     let page = DonePage {
@@ -640,32 +666,25 @@ fn store_ticket_files(
     )
 }
 
-/// Sends the receipt mail; a failure is logged. Returns whether it went out.
-async fn send_receipt(
-    state: &web::Data<AppState>,
-    p: &Portal,
+/// The receipt mail for a new ticket (help-center form and e-mail), in the customer's language:
+/// the subject ends with the ticket token ` [#T…]` so a reply finds its ticket.
+pub fn receipt_mail(
     lang: Lang,
-    contact: &Contact,
+    service_name: &str,
     public_id: &str,
     subject: &str,
-) -> bool {
-    let settings = match state.db.read(|c| Ok(SmtpSettings::load(c)?)).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            tracing::warn!(ticket = public_id, "receipt mail not sent: no SMTP server");
-            return false;
-        }
-        Err(e) => {
-            tracing::warn!(ticket = public_id, error = %e, "receipt mail not sent");
-            return false;
-        }
-    };
+    to: &str,
+    to_name: &str,
+) -> OutgoingMail {
     let args = [
         ("id", public_id),
-        ("service", p.service.name.as_str()),
+        ("service", service_name),
         ("subject", subject),
     ];
-    let mail_subject = i18n::tf(lang, "inquiry.mail.subject", &args);
+    let mail_subject = format!(
+        "{} [#{public_id}]",
+        i18n::tf(lang, "outbox.receipt.subject", &args)
+    );
     let text = i18n::tf(lang, "inquiry.mail.body", &args);
     let html = format!(
         "<p>{}</p>",
@@ -673,19 +692,12 @@ async fn send_receipt(
             .replace("\n\n", "</p><p>")
             .replace('\n', "<br>")
     );
-    let mail = OutgoingMail {
-        to: contact.email.clone(),
-        to_name: contact.name.clone(),
+    OutgoingMail {
+        to: to.to_string(),
+        to_name: to_name.to_string(),
         subject: mail_subject,
         text,
         html,
         ..OutgoingMail::default()
-    };
-    match smtp::send(&settings, &state.secret, &mail).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(ticket = public_id, error = %e, "receipt mail failed");
-            false
-        }
     }
 }

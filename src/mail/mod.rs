@@ -1,7 +1,89 @@
-//! Outgoing mail over the SMTP server the administrator configures: [`smtp`] talks to the
-//! relay, [`outbox`] queues mail in the transaction that causes it and delivers it with retries.
+//! The e-mail channel (SPEC §3.7). Outgoing: [`smtp`] talks to the relay, [`outbox`] queues
+//! mail in the transaction that causes it and delivers it with retries, [`outbox_admin`] shows
+//! administrators the queue and lets them retry failed mail. Incoming: [`accounts`] are the IMAP
+//! mailboxes of a service (pages in [`accounts_page`]), [`imap`] connects to them, [`poller`]
+//! keeps one poller per enabled account, [`import`] turns new messages into tickets or
+//! follow-ups (parsed by [`decode`]) and sets the ones it cannot import aside in the
+//! [`quarantine`].
 
+pub mod accounts;
+pub mod accounts_page;
+pub mod decode;
+pub mod imap;
+pub mod import;
 pub mod outbox;
+pub mod outbox_admin;
+pub mod poller;
+pub mod quarantine;
 pub mod smtp;
 
 pub use smtp::{OutgoingMail, SmtpSettings, send};
+
+use actix_web::web;
+
+/// Registers the mail pages. Fixed segments (`new`) come before the `{id}` routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    const S: &str = "/{service_id}/console/settings";
+    let p = |rest: &str| format!("{S}{rest}");
+    cfg.route("/admin/outbox", web::get().to(outbox_admin::org_outbox))
+        .route(
+            "/admin/outbox/{id}/retry",
+            web::post().to(outbox_admin::retry_org_mail),
+        )
+        .route(
+            &p("/mail-outbox"),
+            web::get().to(outbox_admin::service_outbox),
+        )
+        .route(
+            &p("/mail-outbox/{id}/retry"),
+            web::post().to(outbox_admin::retry_service_mail),
+        )
+        .route(
+            &p("/mail-accounts"),
+            web::get().to(accounts_page::list_accounts),
+        )
+        .route(
+            &p("/mail-accounts"),
+            web::post().to(accounts_page::create_account),
+        )
+        .route(
+            &p("/mail-accounts/new"),
+            web::get().to(accounts_page::new_account_form),
+        )
+        .route(
+            &p("/mail-accounts/{id}"),
+            web::get().to(accounts_page::edit_account_form),
+        )
+        .route(
+            &p("/mail-accounts/{id}"),
+            web::post().to(accounts_page::update_account),
+        )
+        .route(
+            &p("/mail-accounts/{id}/enable"),
+            web::post().to(accounts_page::enable_account),
+        )
+        .route(
+            &p("/mail-accounts/{id}/disable"),
+            web::post().to(accounts_page::disable_account),
+        )
+        .route(
+            &p("/mail-accounts/{id}/delete"),
+            web::post().to(accounts_page::delete_account),
+        )
+        .route(
+            &p("/mail-accounts/{id}/poll"),
+            web::post().to(accounts_page::poll_now),
+        )
+        .route(
+            &p("/mail-quarantine"),
+            web::get().to(accounts_page::quarantine_list),
+        )
+        .route(
+            &p("/mail-quarantine/{id}/raw"),
+            web::get().to(accounts_page::quarantine_raw),
+        )
+        .route(
+            &p("/mail-quarantine/{id}/delete"),
+            web::post().to(accounts_page::quarantine_dismiss),
+        );
+}

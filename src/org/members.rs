@@ -11,7 +11,7 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::auth::history::{self, LoginEvent};
-use crate::auth::invite::{invite_member, send_account_mail};
+use crate::auth::invite::{Queued, invite_member, queue_account_mail};
 use crate::auth::tokens;
 use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::schema::{service_members, services, users};
@@ -20,6 +20,7 @@ use crate::db::types::TokenPurpose;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::org::form::query_string;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
@@ -353,21 +354,27 @@ pub async fn invite_form(admin: OrgAdmin) -> Result<HttpResponse, AppError> {
     w::html(StatusCode::OK, &page)
 }
 
-/// Sends an account mail and turns the outcome into a flash message.
-async fn mail_flash(admin: &OrgAdmin, user: &User, token: &str, ok_key: &str) -> Flash {
+/// The flash message for a queued invitation.
+fn queued_flash(admin: &OrgAdmin, user: &User, queued: Queued, ok_key: &str) -> Flash {
     let v = &admin.0.viewer;
-    let org_name = v.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
-    match send_account_mail(&v.state, user, TokenPurpose::Invite, token, &org_name).await {
-        Ok(()) => Flash::success(i18n::tf(v.lang, ok_key, &[("email", &user.email)])),
-        Err(e) => {
-            tracing::warn!(error = %e, user = user.id, "invitation mail failed");
-            Flash::error(i18n::tf(
-                v.lang,
-                "admin.invite.mail_failed",
-                &[("error", &e)],
-            ))
-        }
+    outbox::wake();
+    match queued {
+        Queued::Queued => Flash::success(i18n::tf(v.lang, ok_key, &[("email", &user.email)])),
+        Queued::NoRelay => Flash::error(i18n::tf(
+            v.lang,
+            "outbox.invite_no_relay",
+            &[("email", &user.email)],
+        )),
     }
+}
+
+/// Organization name and base URL for account mails.
+fn mail_ctx(admin: &OrgAdmin) -> (String, String) {
+    let v = &admin.0.viewer;
+    (
+        v.org.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        v.state.config.base_url.clone(),
+    )
 }
 
 /// `POST /admin/members/invite`
@@ -379,6 +386,7 @@ pub async fn invite(
     let form = form.into_inner();
     let lang = admin.0.viewer.lang;
     let f2 = form.clone();
+    let (org_name, base_url) = mail_ctx(&admin);
     let result = admin
         .0
         .viewer
@@ -402,12 +410,22 @@ pub async fn invite(
                 password: None,
                 is_org_admin: false,
             };
-            Ok(Ok(invite_member(c, &new)?))
+            let (user, token) = invite_member(c, &new)?;
+            let queued = queue_account_mail(
+                c,
+                None,
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
+            Ok(Ok((user, queued)))
         })
         .await?;
     match result {
-        Ok((user, token)) => {
-            let flash = mail_flash(&admin, &user, &token, "admin.invite.sent").await;
+        Ok((user, queued)) => {
+            let flash = queued_flash(&admin, &user, queued, "outbox.invite_queued");
             admin.0.viewer.flash(flash);
             Ok(w::redirect(&req, &format!("/admin/members/{}", user.id)))
         }
@@ -524,6 +542,7 @@ pub async fn resend_invitation(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    let (org_name, base_url) = mail_ctx(&admin);
     let result = admin
         .0
         .viewer
@@ -538,12 +557,21 @@ pub async fn resend_invitation(
                 return Ok(Err("admin.invite.member_deactivated"));
             }
             let token = tokens::issue(c, id, TokenPurpose::Invite)?;
-            Ok(Ok((user, token)))
+            let queued = queue_account_mail(
+                c,
+                None,
+                &base_url,
+                &user,
+                TokenPurpose::Invite,
+                &token,
+                &org_name,
+            )?;
+            Ok(Ok((user, queued)))
         })
         .await?;
     match result {
-        Ok((user, token)) => {
-            let flash = mail_flash(&admin, &user, &token, "admin.invite.resent").await;
+        Ok((user, queued)) => {
+            let flash = queued_flash(&admin, &user, queued, "outbox.invite_requeued");
             admin.0.viewer.flash(flash);
             Ok(w::redirect(&req, &format!("/admin/members/{id}")))
         }

@@ -161,7 +161,7 @@ impl PageCtx {
     /// Context for the organization-management area.
     pub fn admin(s: &SignedIn, title_key: &str) -> PageCtx {
         let mut ctx = PageCtx::signed(s, title_key, Area::Admin, None);
-        let items: [(&str, &str); 7] = [
+        let items: [(&str, &str); 8] = [
             ("/admin/organization", "nav.admin.organization"),
             ("/admin/services", "nav.admin.services"),
             ("/admin/members", "nav.admin.members"),
@@ -169,6 +169,7 @@ impl PageCtx {
             ("/admin/company-info", "nav.admin.company_info"),
             ("/admin/mail", "nav.admin.mail"),
             ("/admin/audit", "nav.admin.audit"),
+            ("/admin/outbox", "outbox.nav"),
         ];
         ctx.menu = items
             .iter()
@@ -282,6 +283,20 @@ impl PageCtx {
                     false,
                 );
             }
+        }
+        if a.is_service_admin() && a.service.kind() == ServiceKind::Consultation {
+            push(
+                format!("/{code}/console/settings/mail-accounts"),
+                "imap.nav",
+                false,
+            );
+        }
+        if a.is_service_admin() {
+            push(
+                format!("/{code}/console/settings/mail-outbox"),
+                "outbox.nav",
+                false,
+            );
         }
         if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
             push(

@@ -18,4 +18,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
     crate::help_center::routes(cfg);
+    crate::mail::routes(cfg);
 }

@@ -299,8 +299,27 @@ async fn a_refused_receipt_mail_keeps_the_ticket() {
     app.smtp.set_refuse(true);
     let r = submit(&app.client(), &ids, text_form(&ids, &[])).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.has("#not-mailed"));
+    // The receipt was queued with the ticket; the refusal marks it failed in the outbox.
+    assert!(r.has("#receipt-queued"));
     assert_eq!(counts(&app).0, 1);
+    let public_id = r.texts("#ticket-id")[0].clone();
+    let mut row = (String::new(), String::new());
+    for _ in 0..100 {
+        row = app.db(|c| {
+            opencontact::db::schema::mail_outbox::table
+                .select((
+                    opencontact::db::schema::mail_outbox::status,
+                    opencontact::db::schema::mail_outbox::subject,
+                ))
+                .first(c)
+        });
+        if row.0 == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(row.0, "failed");
+    assert!(row.1.ends_with(&format!(" [#{public_id}]")), "{}", row.1);
 }
 
 #[actix_web::test]

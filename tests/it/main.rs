@@ -22,3 +22,4 @@ mod hc_history;
 mod help_center;
 mod inquiry;
 mod lifecycle;
+mod mail_channel;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod imap;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -133,6 +134,7 @@ impl TestApp {
         actix_web::rt::spawn(server);
         opencontact::mail::outbox::spawn_worker(state.clone());
         opencontact::automation::deliveries::spawn_worker(state.clone());
+        opencontact::mail::poller::spawn_pollers(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,
