@@ -312,6 +312,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let data = actix_web::web::Data::new(state);
     crate::mail::outbox::spawn_worker(data.clone());
+    crate::tickets::settings::spawn_auto_complete(data.clone());
     actix_web::HttpServer::new(move || crate::app(data.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -132,6 +132,7 @@ impl TestApp {
             .run();
         actix_web::rt::spawn(server);
         opencontact::mail::outbox::spawn_worker(state.clone());
+        opencontact::tickets::settings::spawn_auto_complete(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,
