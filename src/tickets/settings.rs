@@ -33,6 +33,8 @@ pub const DEFAULT_AUTO_COMPLETE_DAYS: i32 = 14;
 pub const MAX_AUTO_COMPLETE_DAYS: i32 = 365;
 /// Longest internal-resolution text.
 pub const MAX_INTERNAL_TEXT: usize = 500;
+/// When the auto-complete job first runs after start (the server is settled by then).
+const FIRST_ROUND_AFTER: Duration = Duration::from_secs(60);
 /// How often the auto-complete job runs.
 const AUTO_COMPLETE_EVERY: Duration = Duration::from_secs(600);
 /// Tickets completed per transaction by the job.
@@ -177,11 +179,11 @@ pub fn run_auto_complete(db: &Db) -> Result<usize, AppError> {
     Ok(total)
 }
 
-/// Starts the auto-complete job on the current actix runtime: a first round shortly after
+/// Starts the auto-complete job on the current actix runtime: a first round a minute after
 /// start, then every ten minutes.
 pub fn spawn_auto_complete(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(FIRST_ROUND_AFTER).await;
         loop {
             let st = state.clone();
             let result = web::block(move || run_auto_complete(&st.db)).await;

@@ -20,3 +20,5 @@ mod foundation;
 mod help_center;
 mod inquiry;
 mod lifecycle;
+mod ticket_detail;
+mod ticket_settings;

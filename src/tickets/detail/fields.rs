@@ -128,6 +128,17 @@ pub async fn save_fields(
         .db
         .write(move |c| {
             let mut t = load_ticket(c, s2.service.id, &pid2)?;
+            if t.is_spam {
+                return Ok(Saved::Refused(LifecycleError::InSpam));
+            }
+            if t.status() == Status::Closed {
+                return Ok(Saved::Refused(LifecycleError::Closed));
+            }
+            // An outdated form is refused before its values are looked at.
+            match version {
+                Some(v) if v == t.version => {}
+                _ => return Ok(Saved::Refused(LifecycleError::Stale)),
+            }
             let values = field_values_of(c, t.id)?;
             let defs = customer_defs(c, &s2.service, &t, &values)?;
             let see = view::sees_personal(&s2, &t);
@@ -136,16 +147,9 @@ pub async fn save_fields(
             if !errors.is_empty() {
                 return Ok(Saved::Invalid(errors));
             }
-            if t.is_spam {
-                return Ok(Saved::Refused(LifecycleError::InSpam));
+            if let Some(v) = version {
+                t.version = v;
             }
-            if t.status() == Status::Closed {
-                return Ok(Saved::Refused(LifecycleError::Closed));
-            }
-            let Some(v) = version else {
-                return Ok(Saved::Refused(LifecycleError::Stale));
-            };
-            t.version = v;
             match lifecycle::claim(c, &t) {
                 Ok(()) => {}
                 Err(LifecycleError::Db) => {
