@@ -251,7 +251,6 @@ fn agents_of(conn: &mut DbConn, service_id: i64) -> QueryResult<Vec<(i64, String
 
 fn setup(
     conn: &mut DbConn,
-    env: &MailEnv,
     service: &Service,
     category: Option<i64>,
     template: Option<i64>,
@@ -286,7 +285,6 @@ fn setup(
             Some(t) => {
                 let mut ctx = Context::new();
                 ctx.set_text("serviceName", service.name.clone());
-                let _ = &env.base_url;
                 html_to_text(&render(&t.body_html, &ctx, Mode::Html))
                     .trim()
                     .to_string()
@@ -415,12 +413,11 @@ pub async fn new_ticket(
     let category = parse_opt(&query.category)?;
     let template = query.template.trim().parse::<i64>().ok();
     let service = s.service.clone();
-    let env = MailEnv::of(&s.viewer().state);
     let st = s
         .viewer()
         .state
         .db
-        .read(move |c| setup(c, &env, &service, category, template))
+        .read(move |c| setup(c, &service, category, template))
         .await?;
     let lang = s.viewer().lang;
     let p = page(&s, &st, category, template, None, FormErrors::new(lang));
@@ -438,12 +435,11 @@ pub async fn create_ticket(
     let lang = s.viewer().lang;
     let service = s.service.clone();
     let env = MailEnv::of(&s.viewer().state);
-    let env2 = env.clone();
     let st = s
         .viewer()
         .state
         .db
-        .read(move |c| setup(c, &env2, &service, category, None))
+        .read(move |c| setup(c, &service, category, None))
         .await?;
     let mut errors = FormErrors::new(lang);
     let (sub, files): (Submitted, Vec<Incoming>) = match read_multipart(payload).await? {

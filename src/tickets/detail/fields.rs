@@ -139,8 +139,13 @@ pub async fn save_fields(
                 Some(v) if v == t.version => {}
                 _ => return Ok(Saved::Refused(LifecycleError::Stale)),
             }
-            let values = field_values_of(c, t.id)?;
-            let defs = customer_defs(c, &s2.service, &t, &values)?;
+            let stored = field_values_of(c, t.id)?;
+            let defs = customer_defs(c, &s2.service, &t, &stored)?;
+            let customer = match t.customer_id {
+                Some(id) => Customer::find(c, t.service_id, id)?,
+                None => None,
+            };
+            let values = view::with_fallbacks(&defs, &stored, &t, customer.as_ref());
             let see = view::sees_personal(&s2, &t);
             let mut errors = FormErrors::new(lang);
             let changes = read_fields(&defs, &values, &sub2, see, true, lang, &mut errors);

@@ -314,7 +314,7 @@ pub fn raw_of(def: &FieldDef, sub: &Submitted) -> RawValue {
 #[derive(Debug, Clone)]
 pub enum FieldChange {
     /// Store this value (empty clears it).
-    Set(FieldDef, StoredValue),
+    Set(Box<FieldDef>, StoredValue),
     /// Keep the stored value (a masked personal value left empty).
     Keep,
 }
@@ -350,10 +350,10 @@ pub fn read_fields(
             continue;
         }
         match validate(def, &raw, lang) {
-            Ok(v) => out.push(FieldChange::Set(def.clone(), v)),
+            Ok(v) => out.push(FieldChange::Set(Box::new(def.clone()), v)),
             Err(e) if !enforce_required && empty => {
                 let _ = e;
-                out.push(FieldChange::Set(def.clone(), StoredValue::Empty));
+                out.push(FieldChange::Set(Box::new(def.clone()), StoredValue::Empty));
             }
             Err(e) => errors.add_text(&name, e.message(lang)),
         }

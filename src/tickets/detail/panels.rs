@@ -19,7 +19,7 @@ use crate::help_center::content::{local_date, service_tz};
 use crate::mail::layouts::mail_lang;
 use crate::services::model::Service;
 use crate::tickets::detail::access::TicketStaff;
-use crate::tickets::detail::view::{load_ticket, sees_personal, ticket_href};
+use crate::tickets::detail::view::{load_ticket, ticket_href};
 use crate::tickets::lifecycle;
 use crate::tickets::mailer::MailEnv;
 use crate::tickets::reply_templates::{self, PAGE_SIZE, TemplateQuery};
@@ -68,7 +68,6 @@ pub fn other_tickets(
     ticket: &Ticket,
     q: &str,
     before: Option<i64>,
-    _see_personal: bool,
 ) -> QueryResult<OtherTickets> {
     let href = format!(
         "{}/customer-tickets",
@@ -249,8 +248,7 @@ pub async fn customer_tickets(
         .db
         .read(move |c| {
             let t = load_ticket(c, s2.service.id, &pid)?;
-            let see = sees_personal(&s2, &t);
-            Ok(other_tickets(c, &s2.service, &t, &q, before, see)?)
+            Ok(other_tickets(c, &s2.service, &t, &q, before)?)
         })
         .await?;
     let page = OtherFragment {

@@ -420,6 +420,43 @@ pub fn customer_defs(
     Ok(defs)
 }
 
+/// The ticket's stored values completed with what the ticket and its customer already know for
+/// system fields without a stored value (subject; the customer's name, e-mail and phone), so the
+/// customer-field form starts filled in for tickets that came without field values (mail,
+/// API, fixtures) and a masked personal value is kept when left empty.
+pub fn with_fallbacks(
+    defs: &[FieldDef],
+    values: &[FieldValue],
+    ticket: &Ticket,
+    customer: Option<&Customer>,
+) -> Vec<FieldValue> {
+    let mut out = values.to_vec();
+    for d in defs {
+        if out
+            .iter()
+            .any(|v| v.field_id == d.id && !v.value.is_empty())
+        {
+            continue;
+        }
+        let fallback = match d.system {
+            Some(SystemField::Subject) => ticket.subject.clone(),
+            Some(SystemField::Name) => customer.map(|c| c.name.clone()).unwrap_or_default(),
+            Some(SystemField::Email) => customer.map(|c| c.email.clone()).unwrap_or_default(),
+            Some(SystemField::Phone) => customer.map(|c| c.phone.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+        if !fallback.is_empty() {
+            out.push(FieldValue {
+                id: 0,
+                ticket_id: ticket.id,
+                field_id: d.id,
+                value: fallback,
+            });
+        }
+    }
+    out
+}
+
 /// The agent fields processed with the reply (resolution type and priority have their own
 /// controls).
 pub fn agent_defs(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<FieldDef>> {
@@ -617,15 +654,14 @@ fn load(
     ids.extend(entry_rows.iter().filter_map(|e| e.author_id));
     ids.extend(event_rows.iter().filter_map(|e| e.actor_id));
     for e in &event_rows {
-        if e.kind == "assigned" {
-            if let Some(uid) = e
+        if e.kind == "assigned"
+            && let Some(uid) = e
                 .detail
                 .rsplit(':')
                 .next()
                 .and_then(|x| x.parse::<i64>().ok())
-            {
-                ids.insert(uid);
-            }
+        {
+            ids.insert(uid);
         }
     }
     ids.extend(ticket.assignee_id);
@@ -634,8 +670,7 @@ fn load(
         ids.extend(e.iter().filter_map(|e| e.author_id));
     }
     let users = user_names(conn, &ids)?;
-    let see = sees_personal(s, &ticket);
-    let other = panels::other_tickets(conn, service, &ticket, "", None, see)?;
+    let other = panels::other_tickets(conn, service, &ticket, "", None)?;
     let templates = panels::template_panel(
         conn,
         service,
@@ -852,7 +887,7 @@ fn timeline(
             },
         ));
     }
-    items.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    items.sort_by_key(|a| (a.0, a.1, a.2));
     items.into_iter().map(|(_, _, _, i)| i).collect()
 }
 
@@ -998,9 +1033,10 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         .fields_errors
         .clone()
         .unwrap_or_else(|| FormErrors::new(lang));
+    let customer_values = with_fallbacks(&l.customer_defs, &l.values, t, l.customer.as_ref());
     let fields = inputs(
         &l.customer_defs,
-        &l.values,
+        &customer_values,
         state.fields.as_ref(),
         &fields_errors,
         &src,
