@@ -1332,3 +1332,150 @@ async fn an_agent_answers_with_a_template_in_the_browser() {
     b.screenshot("ticket-answered").await;
     b.close().await;
 }
+
+fn add_agent_field(
+    app: &TestApp,
+    service_id: i64,
+    code: &str,
+    required: bool,
+    permission: &str,
+) -> i64 {
+    let (code, permission) = (code.to_string(), permission.to_string());
+    let config = format!("{{\"labels\":{{\"en\":\"{code} label\"}},\"max_length\":20}}");
+    let now = opencontact::db::now();
+    app.db(move |c| {
+        diesel::insert_into(field_defs::table)
+            .values((
+                field_defs::service_id.eq(service_id),
+                field_defs::audience.eq("agent"),
+                field_defs::code.eq(code),
+                field_defs::control.eq("text"),
+                field_defs::is_system.eq(false),
+                field_defs::config.eq(config),
+                field_defs::required.eq(required),
+                field_defs::personal.eq(false),
+                field_defs::visible.eq(true),
+                field_defs::agent_permission.eq(permission),
+                field_defs::position.eq(10),
+                field_defs::created_at.eq(now),
+                field_defs::updated_at.eq(now),
+            ))
+            .returning(field_defs::id)
+            .get_result(c)
+    })
+}
+
+#[actix_web::test]
+async fn agent_fields_are_validated_stored_and_usable_in_mails() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let order = add_agent_field(&app, fx.service_id, "orderNo", true, "agent");
+    let refund = add_agent_field(&app, fx.service_id, "refundCode", false, "admin");
+    let (id, pid) = app.create_ticket(fx.service_id, "Refund", "r@example.com");
+    let admin = app.login("admin").await;
+    let r = admin
+        .post_form(
+            "/demo/console/settings/mail-layouts/resolve/en",
+            &[
+                ("subject", "Re: #{subject}"),
+                (
+                    "html_body",
+                    "<p>#{content}</p><p>Order #{field.orderNo}</p>",
+                ),
+                ("text_body", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let (_, agent_client) = agent(&app, fx.service_id, "agent").await;
+    let (of, rf) = (format!("f{order}"), format!("f{refund}"));
+
+    // The agent sees the admin-only field disabled; a comment needs no required agent field.
+    let page = agent_client.get(&page_path(&pid)).await;
+    assert!(page.has(&format!("#{of}:not([disabled])")));
+    assert!(page.has(&format!("#{rf}[disabled]")));
+    let r = process(&agent_client, &pid, "comment", "<p>note</p>", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    // Resolving needs it, and bounds its length.
+    let r = process(&agent_client, &pid, "resolve", "<p>Refunded.</p>", &[]).await;
+    assert_eq!(r.status, 422);
+    assert!(!r.field_error(&of).is_empty());
+    let long = "9".repeat(21);
+    let r = process(
+        &agent_client,
+        &pid,
+        "resolve",
+        "<p>Refunded.</p>",
+        &[(&of, &long)],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    let r = process(
+        &agent_client,
+        &pid,
+        "resolve",
+        "<p>Refunded.</p>",
+        &[(&of, "A-1001"), (&rf, "sneaky")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let values: Vec<(i64, String)> = app.db(move |c| {
+        ticket_field_values::table
+            .filter(ticket_field_values::ticket_id.eq(id))
+            .select((ticket_field_values::field_id, ticket_field_values::value))
+            .load(c)
+    });
+    assert_eq!(
+        values,
+        vec![(order, "A-1001".to_string())],
+        "admin-only field untouched"
+    );
+    let mails = app.smtp.wait_for(1).await;
+    let m = mail_parser::MessageParser::default()
+        .parse(mails[0].data.as_bytes())
+        .unwrap();
+    assert!(m.body_html(0).unwrap().contains("Order A-1001"));
+}
+
+#[actix_web::test]
+async fn attachments_download_through_their_ticket_only() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let (id, pid) = app.create_ticket(fx.service_id, "Logs", "l@example.com");
+    let (_, other_pid) = app.create_ticket(fx.service_id, "Other", "o@example.com");
+    let admin = app.login("admin").await;
+    let page = admin.get(&page_path(&pid)).await;
+    let (v, tok) = form_state(&page);
+    let form = process_form(&v, &tok, "comment", "<p>attached</p>").part(
+        "file",
+        Part::bytes("line one\nline two".as_bytes().to_vec()).file_name("server log.txt"),
+    );
+    let r = admin
+        .post_multipart(&format!("{}/process", page_path(&pid)), form)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let aid: i64 = app.db(move |c| {
+        ticket_attachments::table
+            .filter(ticket_attachments::ticket_id.eq(id))
+            .select(ticket_attachments::id)
+            .first(c)
+    });
+    let page = admin.get(&page_path(&pid)).await;
+    let href = attr(&page, ".tl-files a", "href");
+    assert_eq!(href, format!("{}/attachments/{aid}", page_path(&pid)));
+    let r = admin.get(&href).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "line one\nline two");
+    assert!(r.header("content-disposition").contains("attachment"));
+    // Not through another ticket, not for outsiders.
+    let r = admin
+        .get(&format!("{}/attachments/{aid}", page_path(&other_pid)))
+        .await;
+    assert_eq!(r.status, 404);
+    let other_sid = create_service(&app, "other", ServiceKind::Consultation);
+    let outsider_id = app.create_member("outsider", "Out Sider", false);
+    app.add_to_service(other_sid, outsider_id, "admin");
+    let outsider = app.login("outsider").await;
+    assert_eq!(outsider.get(&href).await.status, 403);
+    assert_eq!(app.client().get(&href).await.status, 303);
+}
