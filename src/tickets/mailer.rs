@@ -19,6 +19,7 @@ use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::DbConn;
 use crate::db::schema::{ticket_entries, tickets};
+use crate::help_center::content::sanitize_html;
 use crate::mail::layouts::{self, LayoutKind, SenderInfo};
 use crate::mail::outbox::{self, NewMail};
 use crate::mail::smtp::OutgoingMail;
@@ -113,7 +114,9 @@ pub fn render_customer_mail(
         from_name: sender.name,
         from_address: sender.address,
         subject: format!("{subject}{}", subject_marker(&ticket.public_id)),
-        html: render(&layout.html_body, &ctx, Mode::Html),
+        // Stored layouts are sanitised when saved; sanitising again keeps the mail (and the
+        // preview, which shows it) safe whatever wrote the row.
+        html: render(&sanitize_html(&layout.html_body), &ctx, Mode::Html),
         text: render(&layout.text_body, &ctx, Mode::Text),
     })
 }

@@ -1479,3 +1479,69 @@ async fn attachments_download_through_their_ticket_only() {
     assert_eq!(outsider.get(&href).await.status, 403);
     assert_eq!(app.client().get(&href).await.status, 303);
 }
+
+#[actix_web::test]
+async fn issue_management_mails_customers_of_its_manually_created_tickets() {
+    let app = TestApp::spawn().await;
+    let _fx = app.setup();
+    let im_sid = create_service(&app, "issues", ServiceKind::Issue);
+    let engineer_id = app.create_member("engineer", "Eve Engineer", false);
+    app.add_to_service(im_sid, engineer_id, "agent");
+    let engineer = app.login("engineer").await;
+    // The IM service has no intake types and no customer fields: subject, content and the
+    // customer's name and e-mail are asked for directly.
+    let page = engineer.get("/issues/console/tickets/new").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.has("#f-customer_email") && page.has("#new-ticket-form"));
+    let bad = Form::new()
+        .text("subject", "Partner report")
+        .text("content", "x")
+        .text("customer_email", "nope");
+    let r = engineer
+        .post_multipart("/issues/console/tickets/new", bad)
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(!r.field_error("customer_email").is_empty());
+    let form = Form::new()
+        .text("subject", "Partner report")
+        .text("content", "The partner API returns 500.")
+        .text("customer_name", "Pat Partner")
+        .text("customer_email", "pat@partner.test");
+    let r = engineer
+        .post_multipart("/issues/console/tickets/new", form)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let (id, pid): (i64, String) = app.db(|c| {
+        tickets::table
+            .select((tickets::id, tickets::public_id))
+            .first(c)
+    });
+    assert_eq!(outbox_rows(&app, id)[0].0, "created");
+    let im_page = format!("/issues/console/tickets/{pid}");
+    let page = engineer.get(&im_page).await;
+    assert!(
+        page.texts("#mail-note")
+            .join("")
+            .contains("pat@partner.test")
+            || page
+                .texts("#mail-note")
+                .join("")
+                .contains("pa***@partner.test")
+    );
+    let (v, tok) = form_state(&page);
+    let r = engineer
+        .post_multipart(
+            &format!("{im_page}/process"),
+            process_form(&v, &tok, "resolve", "<p>Fixed on our side.</p>"),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let rows = outbox_rows(&app, id);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].0, "resolve");
+    assert_eq!(
+        rows[1].3, rows[0].2,
+        "the answer threads under the created mail"
+    );
+    app.smtp.wait_for(2).await;
+}

@@ -15,7 +15,7 @@ use crate::db::schema::{ticket_attachments, tickets};
 use crate::db::search::{contains_pattern, lower};
 use crate::error::AppError;
 use crate::help_center::attachments::{Attachment, serve};
-use crate::help_center::content::{local_date, service_tz};
+use crate::help_center::content::{local_date, sanitize_html, service_tz};
 use crate::mail::layouts::mail_lang;
 use crate::services::model::Service;
 use crate::tickets::detail::access::TicketStaff;
@@ -295,7 +295,7 @@ pub fn render_template_for(
 ) -> QueryResult<String> {
     let lang = mail_lang(service, &ticket.lang);
     let ctx = Context::for_ticket(conn, &env.secret, &env.base_url, service, ticket, lang)?;
-    Ok(render(body_html, &ctx, Mode::Html))
+    Ok(render(&sanitize_html(body_html), &ctx, Mode::Html))
 }
 
 /// `GET /{service_id}/console/tickets/{public_id}/templates/{id}` — the template's body with

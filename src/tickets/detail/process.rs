@@ -292,9 +292,22 @@ pub async fn preview_mail(
 ) -> Result<HttpResponse, AppError> {
     let pid = path.into_inner().1;
     let lang = s.viewer().lang;
-    let (sub, _files) = match read_multipart(payload).await? {
-        Body::Parts(sub, files) => (sub, files),
-        Body::TooLarge => return Err(AppError::BadRequest("error.too_large")),
+    let sub = match read_multipart(payload).await? {
+        Body::Parts(sub, _files) => sub,
+        Body::TooLarge => {
+            let mut errors = FormErrors::new(lang);
+            errors.add("file", "ticket.detail.body_too_large");
+            return rerender(
+                &s,
+                &pid,
+                Submitted::default(),
+                errors,
+                String::new(),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     let body_for_check = sub.one("body");
     let checked = check(&s, &pid, body_for_check).await?;
