@@ -700,3 +700,72 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_imports,
     mail_quarantine,
 );
+
+// Ticket processing (migration 000090): settings, sender info, mail layouts, forbidden words,
+// reply templates.
+diesel::table! {
+    ticket_settings (service_id) {
+        service_id -> BigInt,
+        auto_complete_days -> Integer,
+        creator_chooses_assignee -> Bool,
+        internal_texts -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_sender_info (service_id) {
+        service_id -> BigInt,
+        sender_name -> Text,
+        sender_address -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_layouts (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        kind -> Text,
+        lang -> Text,
+        subject -> Text,
+        html_body -> Text,
+        text_body -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    forbidden_words (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        word -> Text,
+        word_lower -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reply_templates (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        shared -> Bool,
+        title -> Text,
+        body_html -> Text,
+        search_code -> Text,
+        author_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reply_template_links (template_id, category_id) {
+        template_id -> BigInt,
+        category_id -> BigInt,
+    }
+}
+
+diesel::joinable!(reply_template_links -> reply_templates (template_id));
+diesel::joinable!(reply_templates -> services (service_id));
+diesel::allow_tables_to_appear_in_same_query!(reply_templates, reply_template_links, services,);

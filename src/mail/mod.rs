@@ -11,6 +11,7 @@ pub mod accounts_page;
 pub mod decode;
 pub mod imap;
 pub mod import;
+pub mod layouts;
 pub mod outbox;
 pub mod outbox_admin;
 pub mod poller;

@@ -43,6 +43,13 @@ macro_rules! text_enum {
 
 pub mod lifecycle;
 
+pub mod detail;
+pub mod forbidden;
+pub mod mailer;
+pub mod reply_templates;
+pub mod settings;
+pub mod substitution;
+
 text_enum! {
     /// Where a ticket stands (SPEC §4.1 status table).
     Status {

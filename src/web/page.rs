@@ -298,6 +298,16 @@ impl PageCtx {
                 false,
             );
         }
+        if a.is_service_admin() && a.service.features().ticket {
+            for (seg, key) in [
+                ("tickets", "ticket.settings.title"),
+                ("mail-layouts", "maillayout.title"),
+                ("templates", "template.title"),
+                ("forbidden-words", "forbidden.title"),
+            ] {
+                push(format!("/{code}/console/settings/{seg}"), key, false);
+            }
+        }
         if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
             push(
                 format!("/{code}/console/settings/login-history"),

@@ -19,4 +19,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::fields::routes(cfg);
     crate::help_center::routes(cfg);
     crate::mail::routes(cfg);
+    crate::tickets::detail::routes(cfg);
 }

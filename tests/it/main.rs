@@ -23,3 +23,5 @@ mod help_center;
 mod inquiry;
 mod lifecycle;
 mod mail_channel;
+mod ticket_detail;
+mod ticket_settings;

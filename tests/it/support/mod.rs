@@ -135,6 +135,7 @@ impl TestApp {
         opencontact::mail::outbox::spawn_worker(state.clone());
         opencontact::automation::deliveries::spawn_worker(state.clone());
         opencontact::mail::poller::spawn_pollers(state.clone());
+        opencontact::tickets::settings::spawn_auto_complete(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,

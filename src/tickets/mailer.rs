@@ -1,0 +1,186 @@
+//! Customer mails about a ticket (SPEC §3.7, §5.5): the one place that turns an agent's answer
+//! into the mail the customer receives.
+//!
+//! [`render_customer_mail`] builds the mail from the service's layout for the ticket's
+//! language (kind resolve, hold or created; `#{content}` is the answer), the substitution codes
+//! of the ticket, and the service's sender info. The subject ends with ` [#<public id>]` so a
+//! customer's reply threads back into the ticket. Preview shows exactly this.
+//!
+//! [`queue_customer_mail`] renders and queues it in the outbox inside the caller's transaction:
+//! `In-Reply-To`/`References` name the Message-ID of the customer's latest message when it came
+//! by mail, the outbox row carries the ticket and the purpose (`resolve`, `hold`, `created`),
+//! and the agent's entry records the queued Message-ID. Call [`crate::mail::outbox::wake`]
+//! after the commit. Tickets without a customer e-mail get no mail (`Ok(None)`).
+
+use diesel::prelude::*;
+
+use crate::AppState;
+use crate::crypto::SecretKey;
+use crate::customers::Customer;
+use crate::db::DbConn;
+use crate::db::schema::{ticket_entries, tickets};
+use crate::help_center::content::sanitize_html;
+use crate::mail::layouts::{self, LayoutKind, SenderInfo};
+use crate::mail::outbox::{self, NewMail};
+use crate::mail::smtp::OutgoingMail;
+use crate::services::model::Service;
+use crate::tickets::substitution::{CONTENT, Context, Mode, render};
+use crate::tickets::{EntryKind, Ticket};
+
+/// Longest rendered subject before the ticket marker.
+const MAX_SUBJECT_CHARS: usize = 200;
+
+/// What rendering a customer mail needs besides the database: the installation secret (to
+/// read personal field values) and the public base URL (for `#{helpCenterUrl}`).
+#[derive(Clone)]
+pub struct MailEnv {
+    /// Installation secret.
+    pub secret: SecretKey,
+    /// Public base URL, without a trailing slash.
+    pub base_url: String,
+}
+
+impl MailEnv {
+    /// The environment of the running application.
+    pub fn of(state: &AppState) -> MailEnv {
+        MailEnv {
+            secret: state.secret.clone(),
+            base_url: state.config.base_url.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+/// A rendered customer mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedMail {
+    /// Recipient address (empty: the customer has no e-mail; nothing can be sent).
+    pub to: String,
+    /// Recipient name.
+    pub to_name: String,
+    /// Sender name (empty: the relay's).
+    pub from_name: String,
+    /// Sender address (empty: the relay's).
+    pub from_address: String,
+    /// Subject, ending with ` [#<public id>]`.
+    pub subject: String,
+    /// HTML part.
+    pub html: String,
+    /// Plain-text part.
+    pub text: String,
+}
+
+/// The subject marker that threads mail into a ticket: ` [#T…]`.
+pub fn subject_marker(public_id: &str) -> String {
+    format!(" [#{public_id}]")
+}
+
+/// Renders the customer mail of `kind` for a ticket with `body_html` as `#{content}` (already
+/// sanitised or not: it is sanitised again). Reads the ticket's current state.
+pub fn render_customer_mail(
+    conn: &mut DbConn,
+    env: &MailEnv,
+    service: &Service,
+    ticket: &Ticket,
+    kind: LayoutKind,
+    body_html: &str,
+) -> QueryResult<RenderedMail> {
+    let ticket = tickets::table
+        .find(ticket.id)
+        .select(Ticket::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| ticket.clone());
+    let lang = layouts::mail_lang(service, &ticket.lang);
+    let layout = layouts::effective(conn, service.id, kind, lang)?;
+    let mut ctx = Context::for_ticket(conn, &env.secret, &env.base_url, service, &ticket, lang)?;
+    ctx.set_html(CONTENT, body_html);
+    let sender = SenderInfo::load(conn, service.id)?;
+    let customer = match ticket.customer_id {
+        Some(id) => Customer::find(conn, ticket.service_id, id)?,
+        None => None,
+    };
+    let subject: String = render(&layout.subject, &ctx, Mode::Text)
+        .replace(['\r', '\n'], " ")
+        .trim()
+        .chars()
+        .take(MAX_SUBJECT_CHARS)
+        .collect();
+    Ok(RenderedMail {
+        to: customer
+            .as_ref()
+            .map(|c| c.email.clone())
+            .unwrap_or_default(),
+        to_name: customer.map(|c| c.name).unwrap_or_default(),
+        from_name: sender.name,
+        from_address: sender.address,
+        subject: format!("{subject}{}", subject_marker(&ticket.public_id)),
+        // Stored layouts are sanitised when saved; sanitising again keeps the mail (and the
+        // preview, which shows it) safe whatever wrote the row.
+        html: render(&sanitize_html(&layout.html_body), &ctx, Mode::Html),
+        text: render(&layout.text_body, &ctx, Mode::Text),
+    })
+}
+
+/// The Message-ID of the customer's latest message, when it came by mail.
+pub fn latest_customer_message_id(
+    conn: &mut DbConn,
+    ticket_id: i64,
+) -> QueryResult<Option<String>> {
+    let latest: Option<Option<String>> = ticket_entries::table
+        .filter(ticket_entries::ticket_id.eq(ticket_id))
+        .filter(ticket_entries::kind.eq_any([
+            EntryKind::CustomerMessage.as_str(),
+            EntryKind::CustomerFollowup.as_str(),
+        ]))
+        .order(ticket_entries::id.desc())
+        .select(ticket_entries::mail_message_id)
+        .first(conn)
+        .optional()?;
+    Ok(latest.flatten().filter(|m| !m.trim().is_empty()))
+}
+
+/// Renders the customer mail of `kind` and queues it in the outbox (inside the caller's
+/// transaction); records the queued Message-ID on `entry_id` when given. Returns the
+/// Message-ID, or `None` when the customer has no e-mail address. Call
+/// [`crate::mail::outbox::wake`] after the commit.
+pub fn queue_customer_mail(
+    conn: &mut DbConn,
+    env: &MailEnv,
+    service: &Service,
+    ticket: &Ticket,
+    kind: LayoutKind,
+    body_html: &str,
+    entry_id: Option<i64>,
+) -> QueryResult<Option<String>> {
+    let mail = render_customer_mail(conn, env, service, ticket, kind, body_html)?;
+    if mail.to.trim().is_empty() {
+        return Ok(None);
+    }
+    let in_reply_to = latest_customer_message_id(conn, ticket.id)?.unwrap_or_default();
+    let (_, message_id) = outbox::enqueue(
+        conn,
+        &NewMail {
+            service_id: Some(service.id),
+            ticket_id: Some(ticket.id),
+            purpose: kind.as_str().to_string(),
+            mail: OutgoingMail {
+                to: mail.to,
+                to_name: mail.to_name,
+                subject: mail.subject,
+                text: mail.text,
+                html: mail.html,
+                from_name: mail.from_name,
+                from_address: mail.from_address,
+                references: in_reply_to.clone(),
+                in_reply_to,
+                ..OutgoingMail::default()
+            },
+        },
+    )?;
+    if let Some(eid) = entry_id {
+        diesel::update(ticket_entries::table.find(eid))
+            .set(ticket_entries::mail_message_id.eq(Some(&message_id)))
+            .execute(conn)?;
+    }
+    Ok(Some(message_id))
+}
