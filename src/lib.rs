@@ -17,6 +17,7 @@ pub mod fields;
 pub mod help_center;
 pub mod i18n;
 pub mod mail;
+pub mod openapi;
 pub mod org;
 pub mod services;
 pub mod tickets;

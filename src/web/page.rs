@@ -269,6 +269,13 @@ impl PageCtx {
                 false,
             );
         }
+        if a.is_service_admin() {
+            push(
+                format!("/{code}/console/settings/authentication"),
+                "openapi.nav.authentication",
+                false,
+            );
+        }
         if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
             push(
                 format!("/{code}/console/settings/login-history"),

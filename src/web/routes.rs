@@ -17,4 +17,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
     crate::help_center::routes(cfg);
+    crate::openapi::routes(cfg);
 }
