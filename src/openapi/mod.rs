@@ -3,7 +3,10 @@
 //! ([`signing`]), and the endpoint families built on them.
 
 pub mod envelope;
+pub mod files;
+pub mod public_v2;
 pub mod settings;
+pub mod signed_v1;
 pub mod signing;
 
 use actix_web::web;
@@ -17,4 +20,108 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&a("/disable"), web::post().to(settings::disable))
         .route(&a("/key"), web::post().to(settings::regenerate))
         .route(&a("/access"), web::post().to(settings::save_access));
+    public_routes(cfg);
+    signed_routes(cfg);
+}
+
+/// The signed inquiry endpoints (current API).
+fn signed_routes(cfg: &mut web::ServiceConfig) {
+    const V1: &str = "/{service_id}/openapi/v1";
+    let v = |rest: &str| format!("{V1}{rest}");
+    cfg.route(
+        &v("/ticket/attachments/upload.json"),
+        web::post().to(signed_v1::upload_ticket_attachment),
+    )
+    .route(&v("/ticket.json"), web::post().to(signed_v1::create_ticket))
+    .route(
+        &v("/ticket/enduser/{usercode}/list.json"),
+        web::get().to(signed_v1::member_tickets),
+    )
+    .route(
+        &v("/ticket/enduser/{usercode}/list.json"),
+        web::post().to(signed_v1::member_tickets),
+    )
+    .route(
+        &v("/ticket/enduser/{usercode}/{ticket_id}/detail.json"),
+        web::get().to(signed_v1::member_ticket),
+    )
+    .route(
+        &v("/ticket/enduser/{usercode}/{ticket_id}/comment.json"),
+        web::post().to(signed_v1::member_followup),
+    )
+    .route(
+        "/{service_id}/hc/openapi/v1/addition.json",
+        web::post().to(signed_v1::addition),
+    );
+}
+
+/// The public `api/v2` family (literal segments before placeholders).
+fn public_routes(cfg: &mut web::ServiceConfig) {
+    const V2: &str = "/{service_id}/api/v2";
+    let v = |rest: &str| format!("{V2}{rest}");
+    cfg.route(
+        &v("/service.json"),
+        web::get().to(public_v2::service_detail),
+    )
+    .route(
+        &v("/notice/categories.json"),
+        web::get().to(public_v2::notice_categories),
+    )
+    .route(
+        &v("/notice/tags.json"),
+        web::get().to(public_v2::notice_tags),
+    )
+    .route(
+        &v("/notice/list.json"),
+        web::get().to(public_v2::notice_list),
+    )
+    .route(
+        &v("/notice/detail/{id}.json"),
+        web::get().to(public_v2::notice_detail),
+    )
+    .route(
+        &v("/notice/attachments/{id}"),
+        web::get().to(public_v2::notice_attachment),
+    )
+    .route(
+        &v("/helpdoc/categories.json"),
+        web::get().to(public_v2::faq_categories),
+    )
+    .route(&v("/helpdoc/list.json"), web::get().to(public_v2::faq_list))
+    .route(
+        &v("/helpdoc/detail/{id}.json"),
+        web::get().to(public_v2::faq_detail),
+    )
+    .route(
+        &v("/helpdoc/attachments/{id}"),
+        web::get().to(public_v2::faq_attachment),
+    )
+    .route(
+        &v("/ticket/categories.json"),
+        web::get().to(public_v2::intake_types),
+    )
+    .route(
+        &v("/ticket/field/user/{category_id}.json"),
+        web::get().to(public_v2::intake_fields),
+    )
+    .route(
+        &v("/ticket/attachments/{id}"),
+        web::get().to(public_v2::ticket_attachment),
+    );
+}
+
+/// Unknown paths and methods of the API families answer with the envelope (404), not a page.
+pub fn fallback_routes(cfg: &mut web::ServiceConfig) {
+    for p in [
+        "/{service_id}/api/{tail:.*}",
+        "/{service_id}/openapi/{tail:.*}",
+        "/{service_id}/hc/openapi/{tail:.*}",
+        "/openapi/{tail:.*}",
+    ] {
+        cfg.route(p, web::route().to(no_such_endpoint));
+    }
+}
+
+async fn no_such_endpoint() -> envelope::ApiResult {
+    Err(envelope::ApiError::NotFound)
 }

@@ -18,4 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::fields::routes(cfg);
     crate::help_center::routes(cfg);
     crate::openapi::routes(cfg);
+    // Must stay last: answers unknown Open API paths with the JSON envelope.
+    crate::openapi::fallback_routes(cfg);
 }
