@@ -20,4 +20,6 @@ mod foundation;
 mod help_center;
 mod inquiry;
 mod lifecycle;
+mod openapi;
+mod openapi_client;
 mod openapi_settings;
