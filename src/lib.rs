@@ -76,6 +76,7 @@ pub fn app(
         .configure(web::routes::configure)
         .default_service(aweb::to(web::errors::not_found))
         .wrap(from_fn(web::csrf::check))
+        .wrap(from_fn(openapi::member::hc_entry))
         .wrap(from_fn(web::errors::pages))
         .wrap(
             SessionMiddleware::builder(CookieSessionStore::default(), key)

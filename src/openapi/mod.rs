@@ -4,6 +4,7 @@
 
 pub mod envelope;
 pub mod files;
+pub mod member;
 pub mod public_v2;
 pub mod settings;
 pub mod signed_v1;
@@ -20,6 +21,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&a("/disable"), web::post().to(settings::disable))
         .route(&a("/key"), web::post().to(settings::regenerate))
         .route(&a("/access"), web::post().to(settings::save_access));
+    cfg.route(
+        "/{service_id}/console/help-center/member-integration",
+        web::get().to(member::settings_page),
+    )
+    .route(
+        "/{service_id}/console/help-center/member-integration",
+        web::post().to(member::save_settings),
+    )
+    .route(
+        "/v2/enduser/remote.json",
+        web::post().to(member::remote_login_browser),
+    )
+    .route(
+        "/api/v2/enduser/remote.json",
+        web::post().to(member::remote_login_server),
+    );
     public_routes(cfg);
     signed_routes(cfg);
 }

@@ -232,6 +232,11 @@ impl PageCtx {
                     "hc.nav.settings",
                     false,
                 );
+                push(
+                    format!("/{code}/console/help-center/member-integration"),
+                    "openapi.nav.member",
+                    false,
+                );
             }
         }
         if a.is_service_admin() {

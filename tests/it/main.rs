@@ -22,4 +22,5 @@ mod inquiry;
 mod lifecycle;
 mod openapi;
 mod openapi_client;
+mod openapi_member;
 mod openapi_settings;

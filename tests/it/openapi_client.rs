@@ -313,3 +313,16 @@ impl Api {
         .await
     }
 }
+
+/// Percent-encodes a query value the way `encodeURIComponent` does.
+pub fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
