@@ -2,6 +2,7 @@
 //! the response envelope and result codes ([`envelope`]), request signing and the caller gates
 //! ([`signing`]), and the endpoint families built on them.
 
+pub mod admin_api;
 pub mod envelope;
 pub mod files;
 pub mod member;
@@ -39,6 +40,81 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
     public_routes(cfg);
     signed_routes(cfg);
+    admin_routes(cfg);
+}
+
+/// The signed administration endpoints (legacy tickets and intake types, agents). Literal
+/// segments come before the `{id}` placeholders (API.md §1.1).
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    const V1: &str = "/{service_id}/openapi/v1";
+    let v = |rest: &str| format!("{V1}{rest}");
+    cfg.route(
+        &v("/ticket/add.json"),
+        web::post().to(admin_api::add_ticket),
+    )
+    .route(
+        &v("/ticket/solve.json"),
+        web::post().to(admin_api::solve_ticket),
+    )
+    .route(
+        &v("/ticket/comment.json"),
+        web::post().to(admin_api::comment_ticket),
+    )
+    .route(
+        &v("/ticket/list.json"),
+        web::get().to(admin_api::list_tickets),
+    )
+    .route(
+        &v("/ticket/category/add.json"),
+        web::post().to(admin_api::add_category),
+    )
+    .route(
+        &v("/ticket/category/list.json"),
+        web::get().to(admin_api::list_categories),
+    )
+    .route(
+        &v("/ticket/category/{id}.json"),
+        web::get().to(admin_api::get_category),
+    )
+    .route(
+        &v("/ticket/category/{id}.json"),
+        web::put().to(admin_api::update_category),
+    )
+    .route(
+        &v("/ticket/category/{id}.json"),
+        web::delete().to(admin_api::delete_category),
+    )
+    .route(
+        &v("/ticket/{usercode}/list.json"),
+        web::get().to(admin_api::list_tickets),
+    )
+    .route(
+        &v("/ticket/{id}.json"),
+        web::get().to(admin_api::get_ticket),
+    )
+    .route(
+        &v("/attachments/ticket/upload.json"),
+        web::post().to(admin_api::legacy_upload),
+    )
+    .route(
+        &v("/attachments/ticket/{id}.json"),
+        web::delete().to(admin_api::legacy_delete_upload),
+    )
+    .route(
+        &v("/attachments/ticket/{id}"),
+        web::get().to(admin_api::legacy_download),
+    )
+    .route(&v("/users.json"), web::get().to(admin_api::list_agents))
+    .route(&v("/adduser.json"), web::post().to(admin_api::add_agent))
+    .route(&v("/users/{id}.json"), web::get().to(admin_api::get_agent))
+    .route(
+        &v("/users/{id}.json"),
+        web::put().to(admin_api::update_agent),
+    )
+    .route(
+        &v("/users/{id}.json"),
+        web::delete().to(admin_api::remove_agent),
+    );
 }
 
 /// The signed inquiry endpoints (current API).
