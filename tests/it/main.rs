@@ -21,6 +21,7 @@ mod help_center;
 mod inquiry;
 mod lifecycle;
 mod openapi;
+mod openapi_admin;
 mod openapi_client;
 mod openapi_member;
 mod openapi_settings;
