@@ -3,6 +3,7 @@
 //! ([`signing`]), and the endpoint families built on them.
 
 pub mod admin_api;
+pub mod doc;
 pub mod envelope;
 pub mod files;
 pub mod member;
@@ -21,7 +22,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&a("/enable"), web::post().to(settings::enable))
         .route(&a("/disable"), web::post().to(settings::disable))
         .route(&a("/key"), web::post().to(settings::regenerate))
-        .route(&a("/access"), web::post().to(settings::save_access));
+        .route(&a("/access"), web::post().to(settings::save_access))
+        .route(&a("/api"), web::get().to(doc::reference_page))
+        .route("/api-docs/openapi.json", web::get().to(doc::openapi_json));
     cfg.route(
         "/{service_id}/console/help-center/member-integration",
         web::get().to(member::settings_page),
@@ -216,5 +219,5 @@ pub fn fallback_routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn no_such_endpoint() -> envelope::ApiResult {
-    Err(envelope::ApiError::NotFound)
+    Err(envelope::ApiError::Business(404, "No such API".into()))
 }

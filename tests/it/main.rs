@@ -23,5 +23,6 @@ mod lifecycle;
 mod openapi;
 mod openapi_admin;
 mod openapi_client;
+mod openapi_doc;
 mod openapi_member;
 mod openapi_settings;
