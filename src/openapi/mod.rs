@@ -6,6 +6,7 @@ pub mod admin_api;
 pub mod doc;
 pub mod envelope;
 pub mod files;
+pub mod legacy_docs;
 pub mod member;
 pub mod public_v2;
 pub mod settings;
@@ -44,6 +45,153 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     public_routes(cfg);
     signed_routes(cfg);
     admin_routes(cfg);
+    doc_routes(cfg);
+}
+
+/// The signed help-center content administration (legacy FAQ, notices, templates, tags,
+/// headings). Literal segments first.
+fn doc_routes(cfg: &mut web::ServiceConfig) {
+    use legacy_docs as d;
+    const V1: &str = "/{service_id}/openapi/v1";
+    const V2: &str = "/{service_id}/openapi/v2";
+    let v = |rest: &str| format!("{V1}{rest}");
+    let v2 = |rest: &str| format!("{V2}{rest}");
+    cfg.route(&v("/helpdoc.json"), web::get().to(d::list_faqs))
+        .route(&v("/helpdoc.json"), web::post().to(d::save_faq))
+        .route(
+            &v2("/helpdoc/categories.json"),
+            web::get().to(d::faq_categories),
+        )
+        .route(
+            &v("/helpdoc/categories.json"),
+            web::get().to(d::faq_categories),
+        )
+        .route(
+            &v2("/helpdoc/category/{id}.json"),
+            web::get().to(d::faq_category),
+        )
+        .route(
+            &v("/helpdoc/category/{id}.json"),
+            web::get().to(d::faq_category),
+        )
+        .route(
+            &v("/helpdoc/category.json"),
+            web::post().to(d::create_faq_category),
+        )
+        .route(
+            &v("/helpdoc/category/{id}.json"),
+            web::put().to(d::update_faq_category),
+        )
+        .route(
+            &v("/helpdoc/category/{id}.json"),
+            web::delete().to(d::delete_faq_category),
+        )
+        .route(
+            &v("/helpdoc/{id}/recommend.json"),
+            web::put().to(d::set_faq_flag),
+        )
+        .route(&v("/helpdoc/{id}/top.json"), web::put().to(d::set_faq_flag))
+        .route(&v("/helpdoc/{id}/close.json"), web::put().to(d::close_faq))
+        .route(&v("/helpdoc/{id}.json"), web::get().to(d::get_faq))
+        .route(&v("/helpdoc/{id}.json"), web::put().to(d::save_faq))
+        .route(&v("/helpdoc/{id}.json"), web::delete().to(d::delete_faq))
+        .route(
+            &v("/attachments/help/upload.json"),
+            web::post().to(d::upload_faq_file),
+        )
+        .route(
+            &v2("/attachments/help/{id}"),
+            web::get().to(d::download_doc_file),
+        )
+        .route(
+            &v("/attachments/help/{id}.json"),
+            web::delete().to(d::delete_doc_file),
+        )
+        .route(
+            &v("/attachments/notice/upload.json"),
+            web::post().to(d::upload_notice_file),
+        )
+        .route(
+            &v2("/attachments/notice/{id}"),
+            web::get().to(d::download_doc_file),
+        )
+        .route(
+            &v("/attachments/notice/{id}.json"),
+            web::delete().to(d::delete_doc_file),
+        )
+        .route(
+            &v("/multilanguage/notice.json"),
+            web::get().to(d::list_notices),
+        )
+        .route(
+            &v("/multilanguage/notice.json"),
+            web::post().to(d::save_notice),
+        )
+        .route(
+            &v("/multilanguage/notices.json"),
+            web::get().to(d::get_notices),
+        )
+        .route(
+            &v("/multilanguage/notice/template.json"),
+            web::get().to(d::list_templates),
+        )
+        .route(
+            &v("/multilanguage/notice/template.json"),
+            web::post().to(d::save_template),
+        )
+        .route(
+            &v("/multilanguage/notice/template/{id}.json"),
+            web::get().to(d::get_template),
+        )
+        .route(
+            &v("/multilanguage/notice/template/{id}.json"),
+            web::put().to(d::save_template),
+        )
+        .route(
+            &v("/multilanguage/notice/template/{id}.json"),
+            web::delete().to(d::delete_template),
+        )
+        .route(
+            &v("/multilanguage/notice/{id}.json"),
+            web::get().to(d::get_notice),
+        )
+        .route(
+            &v("/multilanguage/notice/{id}.json"),
+            web::put().to(d::save_notice),
+        )
+        .route(
+            &v("/multilanguage/notice/{id}.json"),
+            web::delete().to(d::delete_notice),
+        )
+        .route(&v("/notice/tags.json"), web::get().to(d::list_labels))
+        .route(&v("/notice/tag.json"), web::post().to(d::save_label))
+        .route(&v("/notice/tag/{id}.json"), web::get().to(d::get_label))
+        .route(&v("/notice/tag/{id}.json"), web::put().to(d::save_label))
+        .route(
+            &v("/notice/tag/{id}.json"),
+            web::delete().to(d::delete_label),
+        )
+        .route(
+            &v2("/notice/categories.json"),
+            web::get().to(d::list_labels),
+        )
+        .route(
+            &v2("/notice/category/{id}.json"),
+            web::get().to(d::get_label),
+        )
+        .route(&v("/notice/category.json"), web::post().to(d::save_label))
+        .route(
+            &v("/notice/category/{id}.json"),
+            web::post().to(d::save_label),
+        )
+        .route(
+            &v("/notice/category/{id}.json"),
+            web::put().to(d::save_label),
+        )
+        .route(
+            &v("/notice/category/{id}.json"),
+            web::delete().to(d::delete_label),
+        );
 }
 
 /// The signed administration endpoints (legacy tickets and intake types, agents). Literal
