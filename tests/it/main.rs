@@ -24,5 +24,6 @@ mod openapi;
 mod openapi_admin;
 mod openapi_client;
 mod openapi_doc;
+mod openapi_docs_admin;
 mod openapi_member;
 mod openapi_settings;
