@@ -187,18 +187,24 @@ pub fn link_hc_upload(conn: &mut DbConn, public_id: &str, attachment_id: i64) ->
     Ok(())
 }
 
+/// What a mapping row copies from the attachment it names.
+struct Facts<'a> {
+    name: &'a str,
+    path: &'a str,
+    mime: &'a str,
+    size: i64,
+    at: NaiveDateTime,
+}
+
 fn insert_mapping(
     conn: &mut DbConn,
     service_id: i64,
     kind: FileKind,
-    name: &str,
-    path: &str,
-    mime: &str,
-    size: i64,
-    at: NaiveDateTime,
+    f: &Facts<'_>,
     link: (Option<i64>, Option<i64>),
 ) -> QueryResult<()> {
     let id = crate::crypto::random_hex(16);
+    let (name, path, mime, size, at) = (f.name, f.path, f.mime, f.size, f.at);
     crate::db_dispatch!(conn, |c| diesel::insert_into(api_files::table)
         .values((
             api_files::public_id.eq(&id),
@@ -245,15 +251,18 @@ pub fn ticket_ids(
         return Ok(map);
     }
     for a in missing {
+        let facts = Facts {
+            name: &a.file_name,
+            path: &a.stored_path,
+            mime: &a.mime,
+            size: a.size_bytes,
+            at: a.created_at,
+        };
         insert_mapping(
             conn,
             service_id,
             FileKind::Ticket,
-            &a.file_name,
-            &a.stored_path,
-            &a.mime,
-            a.size_bytes,
-            a.created_at,
+            &facts,
             (Some(a.id), None),
         )?;
     }
@@ -286,17 +295,14 @@ pub fn doc_ids(
     let mut added = false;
     for a in atts.iter().filter(|a| !map.contains_key(&a.id)) {
         added = true;
-        insert_mapping(
-            conn,
-            service_id,
-            kind,
-            &a.file_name,
-            &a.stored_path,
-            &a.mime,
-            a.size_bytes,
-            a.created_at,
-            (None, Some(a.id)),
-        )?;
+        let facts = Facts {
+            name: &a.file_name,
+            path: &a.stored_path,
+            mime: &a.mime,
+            size: a.size_bytes,
+            at: a.created_at,
+        };
+        insert_mapping(conn, service_id, kind, &facts, (None, Some(a.id)))?;
     }
     if added { load(conn) } else { Ok(map) }
 }

@@ -1145,6 +1145,41 @@ pub fn page_lang(req: &HttpRequest) -> Lang {
     w::negotiate_lang(req.head())
 }
 
+/// Attaches help-center addition data to a ticket just opened from the inquiry form (inside its
+/// transaction): kept as the ticket's extra data; a visible addition also becomes an internal
+/// entry of the timeline agents read (customers never see it). An unknown, used or expired ID
+/// is ignored.
+pub fn attach_addition(
+    conn: &mut DbConn,
+    service_id: i64,
+    id: &str,
+    ticket_id: i64,
+) -> QueryResult<()> {
+    let Some((content, visible)) = take_addition(conn, service_id, id, ticket_id)? else {
+        return Ok(());
+    };
+    if visible {
+        crate::tickets::add_entry(
+            conn,
+            ticket_id,
+            crate::tickets::EntryKind::Comment,
+            None,
+            &content,
+        )?;
+    }
+    super::signed_v1::insert_meta(
+        conn,
+        service_id,
+        ticket_id,
+        &super::signed_v1::TicketMeta {
+            client_ip: "",
+            type_one: "",
+            type_two: "",
+            addition: &content,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1208,39 +1243,4 @@ mod tests {
             "u"
         ));
     }
-}
-
-/// Attaches help-center addition data to a ticket just opened from the inquiry form (inside its
-/// transaction): kept as the ticket's extra data; a visible addition also becomes an internal
-/// entry of the timeline agents read (customers never see it). An unknown, used or expired ID
-/// is ignored.
-pub fn attach_addition(
-    conn: &mut DbConn,
-    service_id: i64,
-    id: &str,
-    ticket_id: i64,
-) -> QueryResult<()> {
-    let Some((content, visible)) = take_addition(conn, service_id, id, ticket_id)? else {
-        return Ok(());
-    };
-    if visible {
-        crate::tickets::add_entry(
-            conn,
-            ticket_id,
-            crate::tickets::EntryKind::Comment,
-            None,
-            &content,
-        )?;
-    }
-    super::signed_v1::insert_meta(
-        conn,
-        service_id,
-        ticket_id,
-        &super::signed_v1::TicketMeta {
-            client_ip: "",
-            type_one: "",
-            type_two: "",
-            addition: &content,
-        },
-    )
 }

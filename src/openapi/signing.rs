@@ -1,8 +1,9 @@
-//! Request signing of the `openapi` families (API.md §2): the canonical string (organization ID
-//! + request path + parameter values sorted by name + body + timestamp; the file's MD5 instead
-//! of parameters and body for multipart uploads), HMAC-SHA256 with the service key, Base64;
-//! the compatibility candidates of §2.4; the ±5-minute window; a per-process cache of accepted
-//! signatures that refuses replays inside the window; and the allowed-IP list.
+//! Request signing of the `openapi` families (API.md §2): the canonical string is the
+//! organization ID, the request path, the parameter values sorted by name, the body and the
+//! timestamp (the file's MD5 instead of parameters and body for multipart uploads), signed with
+//! HMAC-SHA256 under the service key and sent as Base64. Also the compatibility candidates of
+//! §2.4, the ±5-minute window, a per-process cache of accepted signatures that refuses replays
+//! inside the window, and the allowed-IP list.
 //!
 //! [`verify_call`] runs the gates in the order of §2.3 and hands the handler a [`SignedCall`]
 //! with the service, the parameters and the body it read.

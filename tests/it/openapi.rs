@@ -1030,7 +1030,7 @@ async fn members_list_read_and_follow_up_their_own_tickets() {
         .await
         .assert_failure(400, 400);
     // POST with a form body works the same (C-1).
-    let form = format!("status=new&pageSize=5");
+    let form = "status=new&pageSize=5".to_string();
     let ts = now_ms().to_string();
     let auth = signature(
         &api.key,
