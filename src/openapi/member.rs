@@ -834,7 +834,21 @@ pub async fn hc_entry(
             )
         })
     };
-    if req.method() != Method::GET || !is_hc || !has_param() {
+    let checked_page = req.path() == format!("/{code}/hc/ticket/")
+        || req.path() == format!("/{code}/hc/ticket/list/");
+    if req.method() != Method::GET || !is_hc {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    if !has_param() {
+        if checked_page && let Some(to) = status_check_redirect(&req, &code).await {
+            let resp = HttpResponse::SeeOther()
+                .insert_header(("Location", to))
+                .finish();
+            return Ok(req.into_response(resp));
+        }
         return next
             .call(req)
             .await
@@ -1178,6 +1192,202 @@ pub fn attach_addition(
             addition: &content,
         },
     )
+}
+
+/// How long a login-status check counts before the next entry asks again.
+pub const CHECK_LIFETIME: TimeDelta = TimeDelta::minutes(10);
+
+fn checked_key(service_id: i64) -> String {
+    format!("hc_member_checked_{service_id}")
+}
+
+/// Whether the login-status URL was asked recently in this session.
+fn recently_checked(session: &Session, service_id: i64) -> bool {
+    session
+        .get::<chrono::NaiveDateTime>(&checked_key(service_id))
+        .ok()
+        .flatten()
+        .is_some_and(|until| until > now())
+}
+
+/// For the inquiry and history pages of a POST-type service with a login-status URL: the check
+/// page to pass through first, unless the session was checked recently.
+async fn status_check_redirect(req: &ServiceRequest, code: &str) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?.clone();
+    let session = req.get_session();
+    let code_owned = code.to_string();
+    let (service_id, settings) = state
+        .db
+        .read(move |c| {
+            let Some(s) = Service::find_by_code(c, &code_owned)? else {
+                return Ok(None);
+            };
+            Ok(Some((s.id, MemberSettings::load(c, s.id)?)))
+        })
+        .await
+        .ok()
+        .flatten()?;
+    if !settings.enabled
+        || settings.login_type() != LoginType::Post
+        || settings.status_url.trim().is_empty()
+        || recently_checked(&session, service_id)
+    {
+        return None;
+    }
+    let here = req
+        .uri()
+        .path_and_query()
+        .map_or(req.path().to_string(), |pq| pq.as_str().to_string());
+    Some(format!(
+        "/{code}/hc/member/check?next={}",
+        w::url_encode(&here)
+    ))
+}
+
+/// The page that asks the customer's login-status URL from the browser.
+#[derive(Template)]
+#[template(path = "openapi/member_check.html")]
+pub struct CheckPage {
+    /// Layout context.
+    pub ctx: PageCtx,
+    /// The status URL with query extras.
+    pub status_url: String,
+    /// Header extras as JSON.
+    pub headers_json: String,
+    /// The signed-in member's code, if any.
+    pub usercode: String,
+    /// Where the script reports (without `state`).
+    pub continue_url: String,
+}
+
+/// `?next=…&state=…`
+#[derive(Debug, serde::Deserialize)]
+pub struct NextQuery {
+    /// The help-center page to return to.
+    #[serde(default)]
+    pub next: String,
+    /// The check's outcome (`member`, `login`, `guest`, `error`).
+    #[serde(default)]
+    pub state: String,
+}
+
+fn hc_next(code: &str, next: &str) -> String {
+    w::safe_next(Some(next))
+        .filter(|n| n.starts_with(&format!("/{code}/hc/")))
+        .unwrap_or_else(|| format!("/{code}/hc/"))
+}
+
+async fn service_and_settings(
+    state: &web::Data<AppState>,
+    code: &str,
+) -> Result<(Service, MemberSettings), AppError> {
+    let code = code.to_string();
+    state
+        .db
+        .read(move |c| {
+            let s = Service::find_by_code(c, &code)?
+                .filter(|s| s.enabled && s.kind() == ServiceKind::Consultation)
+                .ok_or(AppError::NotFound)?;
+            let m = MemberSettings::load(c, s.id)?;
+            Ok((s, m))
+        })
+        .await
+}
+
+/// `GET /{service_id}/hc/member/check?next=…` (X3): the browser asks the login-status URL
+/// (with credentials and the configured extra parameters) and reports the outcome.
+pub async fn check_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (service, settings) = service_and_settings(&state, &path).await?;
+    if !settings.enabled || settings.status_url.trim().is_empty() {
+        return Ok(w::redirect(&req, &hc_next(&service.code, &q.next)));
+    }
+    let session = req.get_session();
+    let captured: BTreeMap<String, String> = session
+        .get(&extras_key(service.id))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut url = url::Url::parse(settings.status_url.trim()).map_err(|_| AppError::NotFound)?;
+    let mut headers = serde_json::Map::new();
+    for e in settings.extras() {
+        let Some(v) = captured.get(&e.name) else {
+            continue;
+        };
+        if e.via == "header" {
+            headers.insert(e.name.clone(), Value::from(v.clone()));
+        } else {
+            url.query_pairs_mut().append_pair(&e.name, v);
+        }
+    }
+    let origin = url.origin().ascii_serialization();
+    let usercode = customer_session::current(&session, service.id)
+        .and_then(|i| i.usercode)
+        .unwrap_or_default();
+    let lang = w::negotiate_lang(req.head());
+    let mut ctx = PageCtx::bare(lang, req.path(), "openapi.member.check_title");
+    ctx.title = i18n::t(lang, "openapi.member.check_title");
+    let page = CheckPage {
+        ctx,
+        status_url: url.to_string(),
+        headers_json: Value::Object(headers).to_string(),
+        usercode,
+        continue_url: format!(
+            "/{}/hc/member/continue?next={}",
+            service.code,
+            w::url_encode(&hc_next(&service.code, &q.next))
+        ),
+    };
+    let mut resp = w::html(StatusCode::OK, &page)?;
+    resp.extensions_mut()
+        .insert(crate::web::headers::ConnectSources(origin));
+    Ok(resp)
+}
+
+/// `GET /{service_id}/hc/member/continue?next=…&state=…`: records the check and goes on — to
+/// the page, or to the login URL when the customer's site says the visitor is signed in there
+/// (remote login pending) or when only members may continue.
+pub async fn continue_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (service, settings) = service_and_settings(&state, &path).await?;
+    let session = req.get_session();
+    let _ = session.insert(checked_key(service.id), now() + CHECK_LIFETIME);
+    let next = hc_next(&service.code, &q.next);
+    let member = customer_session::current(&session, service.id).is_some_and(|i| i.is_member());
+    let to_login = |next: &str| {
+        let mut url = settings.login_url.trim().to_string();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!(
+            "returnUrl={}",
+            w::url_encode(&format!("{}{next}", state.config.base_url))
+        ));
+        url
+    };
+    let target = match q.state.as_str() {
+        "login" if !settings.login_url.trim().is_empty() => to_login(&next),
+        "guest" => {
+            if member {
+                customer_session::sign_out(&session, service.id);
+            }
+            if !settings.allow_guest && !settings.login_url.trim().is_empty() {
+                to_login(&next)
+            } else {
+                next
+            }
+        }
+        _ => next,
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", target))
+        .finish())
 }
 
 #[cfg(test)]

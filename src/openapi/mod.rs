@@ -35,6 +35,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(member::save_settings),
     )
     .route(
+        "/{service_id}/hc/member/check",
+        web::get().to(member::check_page),
+    )
+    .route(
+        "/{service_id}/hc/member/continue",
+        web::get().to(member::continue_page),
+    )
+    .route(
         "/v2/enduser/remote.json",
         web::post().to(member::remote_login_browser),
     )

@@ -527,3 +527,79 @@ async fn addition_data_follows_the_inquiry_into_the_ticket() {
     });
     assert_eq!(comment, 1, "visible addition shown to agents");
 }
+
+#[actix_web::test]
+async fn the_login_status_url_is_asked_from_the_browser_before_inquiry_pages() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    configure(&app, fx.service_id, true, "post", "");
+    app.db(|c| {
+        diesel::update(member_settings::table)
+            .set((
+                member_settings::status_url.eq("https://shop.example/status?x=1"),
+                member_settings::extra_params.eq(
+                    r#"[{"name":"sessionKey","via":"header"},{"name":"locale","via":"query"}]"#,
+                ),
+            ))
+            .execute(c)
+    });
+    let key = org_key(&app);
+    let member = app.client();
+    let time = now_ms().to_string();
+    let token = member_token(&key, &["demo", "user-5", "", "", "", "", "", &time]);
+    let r = member
+        .post_form_raw(
+            "/v2/enduser/remote.json",
+            &[
+                ("service", "demo"),
+                ("usercode", "user-5"),
+                ("time", &time),
+                ("token", &token),
+                ("sessionKey", "abc123"),
+                ("locale", "ko"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.text, "SUCCESS");
+    let r = member.get("/demo/hc/ticket/?iframe=true").await;
+    assert_eq!(r.status, 303);
+    let check = r.location();
+    assert_eq!(
+        check,
+        "/demo/hc/member/check?next=%2Fdemo%2Fhc%2Fticket%2F%3Fiframe%3Dtrue"
+    );
+    let page = member.get(&check).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-security-policy")
+            .contains("connect-src 'self' https://shop.example")
+    );
+    let doc = page.doc();
+    let sel = scraper::Selector::parse("#member-check").unwrap();
+    let el = doc.select(&sel).next().unwrap().value();
+    assert_eq!(
+        el.attr("data-status"),
+        Some("https://shop.example/status?x=1&locale=ko")
+    );
+    assert_eq!(el.attr("data-headers"), Some(r#"{"sessionKey":"abc123"}"#));
+    assert_eq!(el.attr("data-usercode"), Some("user-5"));
+    let cont = el.attr("data-continue").unwrap().to_string();
+    // The customer says: logged in as someone else → the login URL (remote login again).
+    let r = member.get(&format!("{cont}&state=login")).await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.location()
+            .starts_with("https://shop.example/login?returnUrl=")
+    );
+    // Checked recently: the page opens directly.
+    assert_eq!(member.get("/demo/hc/ticket/").await.status, 200);
+    // Logged out on the customer's site: the member session ends, guests may continue.
+    let r = member.get(&format!("{cont}&state=guest")).await;
+    assert_eq!(r.location(), "/demo/hc/ticket/?iframe=true");
+    // An open redirect through `next` is refused.
+    let r = member
+        .get("/demo/hc/member/continue?next=https%3A%2F%2Fevil.example%2F&state=member")
+        .await;
+    assert_eq!(r.location(), "/demo/hc/");
+}
