@@ -18,6 +18,7 @@ pub mod fields;
 pub mod help_center;
 pub mod i18n;
 pub mod mail;
+pub mod openapi;
 pub mod org;
 pub mod services;
 pub mod tickets;
@@ -76,6 +77,7 @@ pub fn app(
         .configure(web::routes::configure)
         .default_service(aweb::to(web::errors::not_found))
         .wrap(from_fn(web::csrf::check))
+        .wrap(from_fn(openapi::member::hc_entry))
         .wrap(from_fn(web::errors::pages))
         .wrap(
             SessionMiddleware::builder(CookieSessionStore::default(), key)

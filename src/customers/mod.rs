@@ -151,3 +151,115 @@ pub fn link_or_create(
         .returning(customers::id)
         .get_result(conn)
 }
+
+/// Longest member user code (API.md §7.4.4, §7.7.1).
+pub const MAX_USERCODE_CHARS: usize = 50;
+
+/// The customer of a service with this member user code, if any.
+pub fn find_by_usercode(
+    conn: &mut DbConn,
+    service_id: i64,
+    usercode: &str,
+) -> QueryResult<Option<Customer>> {
+    customers::table
+        .filter(customers::service_id.eq(service_id))
+        .filter(customers::usercode.eq(usercode))
+        .order(customers::id.asc())
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Links a member's ticket to a customer (inside the caller's transaction): the customer with
+/// the member's user code; else the customer with the same e-mail that has no user code yet
+/// (who then gets it); else a new customer with the user code. Empty name/e-mail/phone of a
+/// found customer are filled in.
+pub fn link_or_create_member(
+    conn: &mut DbConn,
+    service_id: i64,
+    usercode: &str,
+    contact: &Contact,
+) -> QueryResult<i64> {
+    let usercode = usercode.trim();
+    if let Some(c) = find_by_usercode(conn, service_id, usercode)? {
+        let fill = |have: &str, new: &str| {
+            if have.is_empty() {
+                new.trim().to_string()
+            } else {
+                have.to_string()
+            }
+        };
+        diesel::update(customers::table.find(c.id))
+            .set((
+                customers::name.eq(fill(&c.name, &contact.name)),
+                customers::email.eq(fill(&c.email, &normalize_email(&contact.email))),
+                customers::phone.eq(fill(&c.phone, &contact.phone)),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        return Ok(c.id);
+    }
+    let email = normalize_email(&contact.email);
+    let by_email: Option<i64> = if email.is_empty() {
+        None
+    } else {
+        customers::table
+            .filter(customers::service_id.eq(service_id))
+            .filter(customers::email.eq(&email))
+            .filter(customers::usercode.is_null())
+            .order(customers::id.asc())
+            .select(customers::id)
+            .first(conn)
+            .optional()?
+    };
+    let id = match by_email {
+        Some(id) => {
+            let c = customers::table
+                .find(id)
+                .select(Customer::as_select())
+                .first(conn)?;
+            let name = if c.name.is_empty() {
+                contact.name.trim().to_string()
+            } else {
+                c.name
+            };
+            let phone = if c.phone.is_empty() {
+                contact.phone.trim().to_string()
+            } else {
+                c.phone
+            };
+            diesel::update(customers::table.find(id))
+                .set((
+                    customers::name.eq(name),
+                    customers::phone.eq(phone),
+                    customers::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            id
+        }
+        None => {
+            let t = now();
+            let customer_no = format!(
+                "C{}{}",
+                t.and_utc().timestamp_millis(),
+                crate::crypto::random_alnum(4).to_uppercase()
+            );
+            diesel::insert_into(customers::table)
+                .values((
+                    customers::service_id.eq(service_id),
+                    customers::customer_no.eq(customer_no),
+                    customers::name.eq(contact.name.trim()),
+                    customers::email.eq(email),
+                    customers::phone.eq(contact.phone.trim()),
+                    customers::created_at.eq(t),
+                    customers::updated_at.eq(t),
+                ))
+                .returning(customers::id)
+                .get_result(conn)?
+        }
+    };
+    diesel::update(customers::table.find(id))
+        .set(customers::usercode.eq(Some(usercode)))
+        .execute(conn)?;
+    Ok(id)
+}

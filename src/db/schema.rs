@@ -358,6 +358,7 @@ diesel::table! {
         phone -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        usercode -> Nullable<Text>,
     }
 }
 
@@ -488,6 +489,121 @@ diesel::table! {
         raw_size -> BigInt,
         stored_path -> Nullable<Text>,
         received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_settings (service_id) {
+        service_id -> BigInt,
+        allowed_ips -> Text,
+        repeat_limit -> Integer,
+        repeat_window_minutes -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_settings (service_id) {
+        service_id -> BigInt,
+        enabled -> Bool,
+        allow_guest -> Bool,
+        login_type -> Text,
+        login_url -> Text,
+        status_url -> Text,
+        extra_params -> Text,
+        verify_url -> Text,
+        local_verify -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_files (public_id) {
+        public_id -> Text,
+        service_id -> BigInt,
+        kind -> Text,
+        file_name -> Text,
+        stored_path -> Text,
+        mime -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+        ticket_attachment_id -> Nullable<BigInt>,
+        hc_attachment_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    api_additions (id) {
+        id -> Text,
+        service_id -> BigInt,
+        content -> Text,
+        visible -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        ticket_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    api_ticket_meta (ticket_id) {
+        ticket_id -> BigInt,
+        service_id -> BigInt,
+        client_ip -> Text,
+        type_one -> Text,
+        type_two -> Text,
+        addition -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_tokens (token_hash) {
+        token_hash -> Text,
+        service_id -> BigInt,
+        usercode -> Text,
+        username -> Text,
+        email -> Text,
+        phone -> Text,
+        memberno -> Text,
+        extras -> Text,
+        login_time -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_faq_category_codes (category_id) {
+        category_id -> BigInt,
+        service_id -> BigInt,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    api_heading_codes (heading_id) {
+        heading_id -> BigInt,
+        service_id -> BigInt,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    api_tag_codes (tag_id) {
+        tag_id -> BigInt,
+        service_id -> BigInt,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    api_template_meta (template_id) {
+        template_id -> BigInt,
+        status -> Text,
+        memo -> Text,
+        user_id -> Nullable<BigInt>,
     }
 }
 
@@ -699,6 +815,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_accounts,
     mail_imports,
     mail_quarantine,
+    api_settings,
+    member_settings,
+    api_files,
+    api_additions,
+    api_ticket_meta,
+    member_tokens,
+    api_faq_category_codes,
+    api_heading_codes,
+    api_tag_codes,
+    api_template_meta,
 );
 
 // Ticket processing (migration 000090): settings, sender info, mail layouts, forbidden words,

@@ -74,16 +74,29 @@ pub fn verify_token(
     (expires > now_epoch).then_some(email)
 }
 
-/// The visitor's customer records in the service.
+/// The visitor's customer records in the service: a member's by user code (and e-mail when the
+/// member integration gave one), an e-mail-link visitor's by e-mail.
 fn customer_ids(conn: &mut DbConn, who: &HcIdentity) -> QueryResult<Vec<i64>> {
-    let Some(email) = who.email.as_deref().filter(|e| !e.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    customers::table
-        .filter(customers::service_id.eq(who.service_id))
-        .filter(customers::email.eq(email))
-        .select(customers::id)
-        .load(conn)
+    let mut ids: Vec<i64> = Vec::new();
+    if let Some(code) = who.usercode.as_deref().filter(|c| !c.is_empty()) {
+        ids = customers::table
+            .filter(customers::service_id.eq(who.service_id))
+            .filter(customers::usercode.eq(code))
+            .select(customers::id)
+            .load(conn)?;
+    }
+    if let Some(email) = who.email.as_deref().filter(|e| !e.is_empty())
+        && !who.is_member()
+    {
+        ids.extend(
+            customers::table
+                .filter(customers::service_id.eq(who.service_id))
+                .filter(customers::email.eq(email))
+                .select(customers::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(ids)
 }
 
 /// The sign-in request page (no identity yet).
@@ -337,7 +350,7 @@ pub async fn request_link(
     let expires = (now() + LINK_LIFETIME).and_utc().timestamp();
     let token = link_token(&v.state.secret, sid, &email, expires);
     let mut link = format!(
-        "{}/{}/hc/ticket/list/access?token={token}",
+        "{}/{}/hc/ticket/list/access?link={token}",
         v.state.config.base_url.trim_end_matches('/'),
         p.service.code
     );
@@ -415,15 +428,15 @@ struct HistoryMail<'a> {
     note: &'a str,
 }
 
-/// `?token=`
+/// `?link=` (not `token`, which member integration's entry parameters use).
 #[derive(Debug, serde::Deserialize)]
 pub struct AccessQuery {
     /// The signed token.
     #[serde(default)]
-    pub token: String,
+    pub link: String,
 }
 
-/// `GET /{service_id}/hc/ticket/list/access?token=…`: signs the visitor in by a mailed link.
+/// `GET /{service_id}/hc/ticket/list/access?link=…`: signs the visitor in by a mailed link.
 pub async fn access(
     req: HttpRequest,
     v: Viewer,
@@ -434,7 +447,7 @@ pub async fn access(
     let email = verify_token(
         &v.state.secret,
         p.service.id,
-        &query.token,
+        &query.link,
         now().and_utc().timestamp(),
     );
     let Some(email) = email else {

@@ -391,6 +391,11 @@ pub async fn inquiry_form(
     query: web::Query<StepQuery>,
 ) -> Result<HttpResponse, AppError> {
     let l = load_nodes(&req, &v, &path).await?;
+    if let Some(resp) =
+        crate::openapi::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service).await?
+    {
+        return Ok(resp);
+    }
     let chosen = chosen_of(&query.category)?;
     let def = leaf_form(&v.state, &l.portal, &l.nodes, chosen).await?;
     let page = form_page(
@@ -499,6 +504,11 @@ pub async fn submit_inquiry(
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let l = load_nodes(&req, &v, &path).await?;
+    if let Some(resp) =
+        crate::openapi::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service).await?
+    {
+        return Ok(resp);
+    }
     let chosen = chosen_of(&query.category)?;
     let Some(def) = leaf_form(&v.state, &l.portal, &l.nodes, chosen).await? else {
         return Err(AppError::NotFound);
@@ -579,6 +589,12 @@ pub async fn submit_inquiry(
     let secret = v.state.secret.clone();
     let paths: Vec<String> = stored.iter().map(|s| s.path.clone()).collect();
     let lang_code = lang.code().to_string();
+    // A signed-in member's ticket is linked by user code; data stored through the Open API
+    // (`additionId`) goes with the ticket.
+    let member_code =
+        crate::help_center::customer_session::current(&v.session, sid).and_then(|i| i.usercode);
+    let addition_id = crate::openapi::member::pending_addition(&v.session, sid);
+    let had_addition = addition_id.is_some();
     let created = {
         let stored = stored.clone();
         let contact = contact.clone();
@@ -590,7 +606,10 @@ pub async fn submit_inquiry(
         v.state
             .db
             .write(move |c| {
-                let customer_id = customers::link_or_create(c, sid, &contact, false)?;
+                let customer_id = match &member_code {
+                    Some(code) => customers::link_or_create_member(c, sid, code, &contact)?,
+                    None => customers::link_or_create(c, sid, &contact, false)?,
+                };
                 let new = NewTicket {
                     service_id: sid,
                     customer_id: Some(customer_id),
@@ -628,10 +647,16 @@ pub async fn submit_inquiry(
                         },
                     )?;
                 }
+                if let Some(id) = &addition_id {
+                    crate::openapi::member::attach_addition(c, sid, id, created.id)?;
+                }
                 Ok((created, queued))
             })
             .await
     };
+    if had_addition && created.is_ok() {
+        crate::openapi::member::clear_addition(&v.session, sid);
+    }
     let (created, mailed) = match created {
         Ok(c) => c,
         Err(e) => {

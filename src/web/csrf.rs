@@ -31,6 +31,9 @@ pub fn is_api_path(path: &str) -> bool {
         || second == "api"
         || second == "openapi"
         || (second == "hc" && third == "openapi")
+        // Member remote logins (API.md §7.7.1–7.7.2), authenticated by the member token.
+        || (first == "v2" && second == "enduser")
+        || (first == "api" && second == "v2" && third == "enduser")
 }
 
 fn same_origin(req: &ServiceRequest) -> bool {
@@ -136,6 +139,8 @@ mod tests {
         assert!(is_api_path("/demo/openapi/v1/ticket.json"));
         assert!(is_api_path("/demo/hc/openapi/v1/x.json"));
         assert!(is_api_path("/openapi/v1/admin/service.json"));
+        assert!(is_api_path("/v2/enduser/remote.json"));
+        assert!(is_api_path("/api/v2/enduser/remote.json"));
         assert!(!is_api_path("/demo/hc/ticket/"));
         assert!(!is_api_path("/admin/services"));
     }

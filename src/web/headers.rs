@@ -11,15 +11,32 @@ use actix_web::middleware::Next;
 #[derive(Debug, Clone)]
 pub struct FrameAncestors(pub String);
 
+/// Attach to a response to let its scripts call these origins (space separated), e.g. the
+/// customer's login-status URL of help-center member integration.
+#[derive(Debug, Clone)]
+pub struct ConnectSources(pub String);
+
 /// Builds the CSP for a response.
 pub fn content_security_policy(frame_ancestors: Option<&str>) -> String {
+    content_security_policy_with(frame_ancestors, None)
+}
+
+/// Builds the CSP for a response, with extra `connect-src` origins.
+pub fn content_security_policy_with(
+    frame_ancestors: Option<&str>,
+    connect: Option<&str>,
+) -> String {
     let ancestors = match frame_ancestors {
+        Some(list) if !list.trim().is_empty() => format!("'self' {}", list.trim()),
+        _ => "'self'".to_string(),
+    };
+    let connect = match connect {
         Some(list) if !list.trim().is_empty() => format!("'self' {}", list.trim()),
         _ => "'self'".to_string(),
     };
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         font-src 'self'; connect-src {connect}; object-src 'none'; base-uri 'self'; \
          form-action 'self'; frame-ancestors {ancestors}"
     )
 }
@@ -35,6 +52,11 @@ pub async fn apply(
         .extensions()
         .get::<FrameAncestors>()
         .map(|f| f.0.clone());
+    let connect = res
+        .response()
+        .extensions()
+        .get::<ConnectSources>()
+        .map(|c| c.0.clone());
     let headers = res.headers_mut();
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -43,7 +65,7 @@ pub async fn apply(
     };
     set(
         "content-security-policy",
-        content_security_policy(ancestors.as_deref()),
+        content_security_policy_with(ancestors.as_deref(), connect.as_deref()),
     );
     set("x-content-type-options", "nosniff".into());
     set("referrer-policy", "same-origin".into());

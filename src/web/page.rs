@@ -233,6 +233,11 @@ impl PageCtx {
                     "hc.nav.settings",
                     false,
                 );
+                push(
+                    format!("/{code}/console/help-center/member-integration"),
+                    "openapi.nav.member",
+                    false,
+                );
             }
         }
         if a.is_service_admin() {
@@ -307,6 +312,13 @@ impl PageCtx {
             ] {
                 push(format!("/{code}/console/settings/{seg}"), key, false);
             }
+        }
+        if a.is_service_admin() {
+            push(
+                format!("/{code}/console/settings/authentication"),
+                "openapi.nav.authentication",
+                false,
+            );
         }
         if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
             push(

@@ -49,7 +49,7 @@ async fn sign_in(app: &TestApp, email: &str, mails_before: usize) -> Client {
     assert_eq!(mail.to, [email.to_lowercase()]);
     assert_eq!(mail.subject(), "Your inquiry history at Demo Support");
     let link = mail
-        .link_containing("/demo/hc/ticket/list/access?token=")
+        .link_containing("/demo/hc/ticket/list/access?link=")
         .expect("link in the mail");
     assert!(mail.html().contains(&link.replace('&', "&amp;")));
     let path = link.trim_start_matches(&app.base).to_string();
@@ -191,7 +191,7 @@ async fn bad_links_bad_input_rate_limit_and_csrf() {
     let visitor = app.client();
 
     let r = visitor
-        .get("/demo/hc/ticket/list/access?token=123.Y2FzZXk.forged")
+        .get("/demo/hc/ticket/list/access?link=123.Y2FzZXk.forged")
         .await;
     assert_eq!(r.status, 400);
     assert!(r.has("#bad-link"));
@@ -203,7 +203,7 @@ async fn bad_links_bad_input_rate_limit_and_csrf() {
         opencontact::db::now().and_utc().timestamp() - 1,
     );
     let r = visitor
-        .get(&format!("/demo/hc/ticket/list/access?token={expired}"))
+        .get(&format!("/demo/hc/ticket/list/access?link={expired}"))
         .await;
     assert_eq!(r.status, 400);
 

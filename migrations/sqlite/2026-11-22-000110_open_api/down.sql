@@ -1,0 +1,12 @@
+DROP INDEX customers_usercode;
+ALTER TABLE customers DROP COLUMN usercode;
+DROP TABLE api_template_meta;
+DROP TABLE api_tag_codes;
+DROP TABLE api_heading_codes;
+DROP TABLE api_faq_category_codes;
+DROP TABLE member_tokens;
+DROP TABLE api_ticket_meta;
+DROP TABLE api_additions;
+DROP TABLE api_files;
+DROP TABLE member_settings;
+DROP TABLE api_settings;

@@ -1,0 +1,947 @@
+//! The API reference: one table of every endpoint this module serves ([`ENDPOINTS`]), from
+//! which the OpenAPI 3 document (`GET /api-docs/openapi.json`) and the human-readable page
+//! linked from the Authentication settings are generated. A test walks the table and checks
+//! that every entry is routed, so the document cannot drift from the routes.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use serde_json::{Map, Value, json};
+
+use crate::error::AppError;
+use crate::web::{self as w, PageCtx, ServiceAdmin};
+
+/// How an endpoint is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Public (`api/v2`).
+    None,
+    /// Signed with the service key (API.md §2).
+    Service,
+    /// Signed with the service key, multipart MD5 variant.
+    ServiceUpload,
+    /// The member token (API.md §3).
+    Member,
+}
+
+impl Auth {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Service => "service key",
+            Auth::ServiceUpload => "service key (MD5)",
+            Auth::Member => "member token",
+        }
+    }
+}
+
+/// One endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// API.md number (P…, L…).
+    pub id: &'static str,
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path template, `{serviceId}` first where the family has one.
+    pub path: &'static str,
+    /// Authentication.
+    pub auth: Auth,
+    /// Group.
+    pub tag: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+}
+
+const fn ep(
+    id: &'static str,
+    method: &'static str,
+    path: &'static str,
+    auth: Auth,
+    tag: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint {
+        id,
+        method,
+        path,
+        auth,
+        tag,
+        summary,
+    }
+}
+
+use Auth::{Member, None as Public, Service as Svc, ServiceUpload as Upload};
+
+/// Every endpoint served, in API.md order.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep(
+        "P1",
+        "GET",
+        "/{serviceId}/api/v2/service.json",
+        Public,
+        "Help center",
+        "Service detail: name, languages, background image.",
+    ),
+    ep(
+        "P2",
+        "GET",
+        "/{serviceId}/api/v2/notice/categories.json",
+        Public,
+        "Help center",
+        "Notice headings.",
+    ),
+    ep(
+        "P3",
+        "GET",
+        "/{serviceId}/api/v2/notice/tags.json",
+        Public,
+        "Help center",
+        "Notice tags (language code or keyword filter).",
+    ),
+    ep(
+        "P4",
+        "GET",
+        "/{serviceId}/api/v2/notice/list.json",
+        Public,
+        "Help center",
+        "Published notices, paged and sorted.",
+    ),
+    ep(
+        "P5",
+        "GET",
+        "/{serviceId}/api/v2/notice/detail/{id}.json",
+        Public,
+        "Help center",
+        "One notice; counts a read.",
+    ),
+    ep(
+        "P6",
+        "GET",
+        "/{serviceId}/api/v2/notice/attachments/{id}",
+        Public,
+        "Help center",
+        "A notice attachment (type=open|download).",
+    ),
+    ep(
+        "P7",
+        "GET",
+        "/{serviceId}/api/v2/helpdoc/categories.json",
+        Public,
+        "Help center",
+        "FAQ categories (3 levels).",
+    ),
+    ep(
+        "P8",
+        "GET",
+        "/{serviceId}/api/v2/helpdoc/list.json",
+        Public,
+        "Help center",
+        "Published FAQs, paged and sorted.",
+    ),
+    ep(
+        "P9",
+        "GET",
+        "/{serviceId}/api/v2/helpdoc/detail/{id}.json",
+        Public,
+        "Help center",
+        "One FAQ with its category chain; counts a read.",
+    ),
+    ep(
+        "P10",
+        "GET",
+        "/{serviceId}/api/v2/helpdoc/attachments/{id}",
+        Public,
+        "Help center",
+        "An FAQ attachment (type=open|download).",
+    ),
+    ep(
+        "P11",
+        "GET",
+        "/{serviceId}/api/v2/ticket/categories.json",
+        Public,
+        "Inquiry",
+        "Intake types (parent → children, child → ancestors).",
+    ),
+    ep(
+        "P12",
+        "GET",
+        "/{serviceId}/api/v2/ticket/field/user/{categoryId}.json",
+        Public,
+        "Inquiry",
+        "Customer fields of an intake type.",
+    ),
+    ep(
+        "P13",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/attachments/upload.json",
+        Upload,
+        "Inquiry",
+        "Upload a ticket attachment (multipart `file`).",
+    ),
+    ep(
+        "P14",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket.json",
+        Svc,
+        "Inquiry",
+        "Create a ticket; field errors come as the validation list.",
+    ),
+    ep(
+        "P15",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/enduser/{usercode}/list.json",
+        Svc,
+        "Inquiry history",
+        "A member's tickets (POST also accepted).",
+    ),
+    ep(
+        "P15",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/enduser/{usercode}/list.json",
+        Svc,
+        "Inquiry history",
+        "A member's tickets, parameters in a form body.",
+    ),
+    ep(
+        "P16",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/enduser/{usercode}/{ticketId}/detail.json",
+        Svc,
+        "Inquiry history",
+        "One member ticket with its conversation, newest first.",
+    ),
+    ep(
+        "P17",
+        "GET",
+        "/{serviceId}/api/v2/ticket/attachments/{id}",
+        Public,
+        "Inquiry history",
+        "A ticket attachment (type=open|download).",
+    ),
+    ep(
+        "P18",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/enduser/{usercode}/{ticketId}/comment.json",
+        Svc,
+        "Inquiry history",
+        "A member's follow-up; reopens solved tickets.",
+    ),
+    ep(
+        "P19",
+        "POST",
+        "/{serviceId}/hc/openapi/v1/addition.json",
+        Svc,
+        "Help center",
+        "Store addition data; returns the single-use additionId.",
+    ),
+    ep(
+        "P20",
+        "POST",
+        "/v2/enduser/remote.json",
+        Member,
+        "Member integration",
+        "Remote login from the browser (form post).",
+    ),
+    ep(
+        "P21",
+        "POST",
+        "/api/v2/enduser/remote.json",
+        Member,
+        "Member integration",
+        "Remote login from the customer's server; returns an access token.",
+    ),
+    ep(
+        "P23",
+        "GET",
+        "/{serviceId}/openapi/v1/users.json",
+        Svc,
+        "Agents",
+        "List the service's agents.",
+    ),
+    ep(
+        "P24",
+        "GET",
+        "/{serviceId}/openapi/v1/users/{id}.json",
+        Svc,
+        "Agents",
+        "One agent.",
+    ),
+    ep(
+        "P25",
+        "POST",
+        "/{serviceId}/openapi/v1/adduser.json",
+        Svc,
+        "Agents",
+        "Add an organization member (by UUID) with a role.",
+    ),
+    ep(
+        "P26",
+        "PUT",
+        "/{serviceId}/openapi/v1/users/{id}.json",
+        Svc,
+        "Agents",
+        "Change an agent's role.",
+    ),
+    ep(
+        "P27",
+        "DELETE",
+        "/{serviceId}/openapi/v1/users/{id}.json",
+        Svc,
+        "Agents",
+        "Remove an agent from the service.",
+    ),
+    ep(
+        "L14",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/add.json",
+        Svc,
+        "Tickets (legacy)",
+        "Add a ticket for a customer user code.",
+    ),
+    ep(
+        "L16",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/solve.json",
+        Svc,
+        "Tickets (legacy)",
+        "Answer and solve, hold (type=reply) or complete (type=closed).",
+    ),
+    ep(
+        "L17",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/comment.json",
+        Svc,
+        "Tickets (legacy)",
+        "A customer re-inquiry (id in the query).",
+    ),
+    ep(
+        "L18",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/{id}.json",
+        Svc,
+        "Tickets (legacy)",
+        "One ticket with its conversation.",
+    ),
+    ep(
+        "L19",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/list.json",
+        Svc,
+        "Tickets (legacy)",
+        "Search tickets.",
+    ),
+    ep(
+        "L20",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/{usercode}/list.json",
+        Svc,
+        "Tickets (legacy)",
+        "A customer's tickets.",
+    ),
+    ep(
+        "L21",
+        "POST",
+        "/{serviceId}/openapi/v1/attachments/ticket/upload.json",
+        Upload,
+        "Tickets (legacy)",
+        "Upload a ticket attachment.",
+    ),
+    ep(
+        "L22",
+        "GET",
+        "/{serviceId}/openapi/v1/attachments/ticket/{id}",
+        Svc,
+        "Tickets (legacy)",
+        "Download a ticket attachment.",
+    ),
+    ep(
+        "L23",
+        "DELETE",
+        "/{serviceId}/openapi/v1/attachments/ticket/{id}.json",
+        Svc,
+        "Tickets (legacy)",
+        "Delete an unused upload.",
+    ),
+    ep(
+        "L24",
+        "POST",
+        "/{serviceId}/openapi/v1/ticket/category/add.json",
+        Svc,
+        "Intake types (legacy)",
+        "Add a top-level intake type.",
+    ),
+    ep(
+        "L25",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/category/{categoryId}.json",
+        Svc,
+        "Intake types (legacy)",
+        "One intake type.",
+    ),
+    ep(
+        "L26",
+        "PUT",
+        "/{serviceId}/openapi/v1/ticket/category/{categoryId}.json",
+        Svc,
+        "Intake types (legacy)",
+        "Rename or reorder an intake type.",
+    ),
+    ep(
+        "L27",
+        "DELETE",
+        "/{serviceId}/openapi/v1/ticket/category/{categoryId}.json",
+        Svc,
+        "Intake types (legacy)",
+        "Delete an intake type.",
+    ),
+    ep(
+        "L28",
+        "GET",
+        "/{serviceId}/openapi/v1/ticket/category/list.json",
+        Svc,
+        "Intake types (legacy)",
+        "Top-level intake types.",
+    ),
+    ep(
+        "L29",
+        "GET",
+        "/{serviceId}/openapi/v1/helpdoc.json",
+        Svc,
+        "FAQ (legacy)",
+        "Search FAQ documents.",
+    ),
+    ep(
+        "L30",
+        "GET",
+        "/{serviceId}/openapi/v1/helpdoc/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "One FAQ document with every language.",
+    ),
+    ep(
+        "L31",
+        "POST",
+        "/{serviceId}/openapi/v1/helpdoc.json",
+        Svc,
+        "FAQ (legacy)",
+        "Create an FAQ document.",
+    ),
+    ep(
+        "L32",
+        "PUT",
+        "/{serviceId}/openapi/v1/helpdoc/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "Update an FAQ document.",
+    ),
+    ep(
+        "L33",
+        "PUT",
+        "/{serviceId}/openapi/v1/helpdoc/{id}/recommend.json",
+        Svc,
+        "FAQ (legacy)",
+        "Pin or unpin in its category.",
+    ),
+    ep(
+        "L34",
+        "PUT",
+        "/{serviceId}/openapi/v1/helpdoc/{id}/top.json",
+        Svc,
+        "FAQ (legacy)",
+        "Pin or unpin on the main page.",
+    ),
+    ep(
+        "L35",
+        "PUT",
+        "/{serviceId}/openapi/v1/helpdoc/{id}/close.json",
+        Svc,
+        "FAQ (legacy)",
+        "Unpublish.",
+    ),
+    ep(
+        "L36",
+        "DELETE",
+        "/{serviceId}/openapi/v1/helpdoc/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "Delete.",
+    ),
+    ep(
+        "L37",
+        "GET",
+        "/{serviceId}/openapi/v2/helpdoc/categories.json",
+        Svc,
+        "FAQ (legacy)",
+        "FAQ categories (also under v1).",
+    ),
+    ep(
+        "L37",
+        "GET",
+        "/{serviceId}/openapi/v1/helpdoc/categories.json",
+        Svc,
+        "FAQ (legacy)",
+        "FAQ categories.",
+    ),
+    ep(
+        "L38",
+        "GET",
+        "/{serviceId}/openapi/v2/helpdoc/category/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "One FAQ category by ID or code (also under v1).",
+    ),
+    ep(
+        "L38",
+        "GET",
+        "/{serviceId}/openapi/v1/helpdoc/category/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "One FAQ category by ID or code.",
+    ),
+    ep(
+        "L39",
+        "POST",
+        "/{serviceId}/openapi/v1/helpdoc/category.json",
+        Svc,
+        "FAQ (legacy)",
+        "Create an FAQ category.",
+    ),
+    ep(
+        "L40",
+        "PUT",
+        "/{serviceId}/openapi/v1/helpdoc/category/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "Update an FAQ category.",
+    ),
+    ep(
+        "L41",
+        "DELETE",
+        "/{serviceId}/openapi/v1/helpdoc/category/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "Delete an empty FAQ category.",
+    ),
+    ep(
+        "L42",
+        "POST",
+        "/{serviceId}/openapi/v1/attachments/help/upload.json",
+        Upload,
+        "FAQ (legacy)",
+        "Upload an FAQ attachment.",
+    ),
+    ep(
+        "L43",
+        "GET",
+        "/{serviceId}/openapi/v2/attachments/help/{id}",
+        Svc,
+        "FAQ (legacy)",
+        "Download an FAQ attachment.",
+    ),
+    ep(
+        "L44",
+        "DELETE",
+        "/{serviceId}/openapi/v1/attachments/help/{id}.json",
+        Svc,
+        "FAQ (legacy)",
+        "Delete an FAQ attachment.",
+    ),
+    ep(
+        "L45",
+        "GET",
+        "/{serviceId}/openapi/v1/multilanguage/notice.json",
+        Svc,
+        "Notices (legacy)",
+        "Search notices.",
+    ),
+    ep(
+        "L46",
+        "GET",
+        "/{serviceId}/openapi/v1/multilanguage/notice/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "One notice with every language.",
+    ),
+    ep(
+        "L47",
+        "GET",
+        "/{serviceId}/openapi/v1/multilanguage/notices.json",
+        Svc,
+        "Notices (legacy)",
+        "Several notices (id=1,2,3).",
+    ),
+    ep(
+        "L48",
+        "POST",
+        "/{serviceId}/openapi/v1/multilanguage/notice.json",
+        Svc,
+        "Notices (legacy)",
+        "Create a notice.",
+    ),
+    ep(
+        "L49",
+        "PUT",
+        "/{serviceId}/openapi/v1/multilanguage/notice/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Update a notice.",
+    ),
+    ep(
+        "L50",
+        "DELETE",
+        "/{serviceId}/openapi/v1/multilanguage/notice/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Delete a notice.",
+    ),
+    ep(
+        "L51",
+        "GET",
+        "/{serviceId}/openapi/v1/multilanguage/notice/template.json",
+        Svc,
+        "Notices (legacy)",
+        "Notice templates.",
+    ),
+    ep(
+        "L52",
+        "GET",
+        "/{serviceId}/openapi/v1/multilanguage/notice/template/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "One notice template.",
+    ),
+    ep(
+        "L53",
+        "POST",
+        "/{serviceId}/openapi/v1/multilanguage/notice/template.json",
+        Svc,
+        "Notices (legacy)",
+        "Create a notice template.",
+    ),
+    ep(
+        "L54",
+        "PUT",
+        "/{serviceId}/openapi/v1/multilanguage/notice/template/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Update a notice template.",
+    ),
+    ep(
+        "L55",
+        "DELETE",
+        "/{serviceId}/openapi/v1/multilanguage/notice/template/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Delete a notice template.",
+    ),
+    ep(
+        "L56",
+        "POST",
+        "/{serviceId}/openapi/v1/attachments/notice/upload.json",
+        Upload,
+        "Notices (legacy)",
+        "Upload a notice attachment.",
+    ),
+    ep(
+        "L57",
+        "GET",
+        "/{serviceId}/openapi/v2/attachments/notice/{id}",
+        Svc,
+        "Notices (legacy)",
+        "Download a notice attachment.",
+    ),
+    ep(
+        "L58",
+        "DELETE",
+        "/{serviceId}/openapi/v1/attachments/notice/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Delete a notice attachment.",
+    ),
+    ep(
+        "L59",
+        "GET",
+        "/{serviceId}/openapi/v1/notice/tags.json",
+        Svc,
+        "Notices (legacy)",
+        "Notice tags.",
+    ),
+    ep(
+        "L60",
+        "GET",
+        "/{serviceId}/openapi/v1/notice/tag/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "One tag by ID or code.",
+    ),
+    ep(
+        "L61",
+        "POST",
+        "/{serviceId}/openapi/v1/notice/tag.json",
+        Svc,
+        "Notices (legacy)",
+        "Create a tag.",
+    ),
+    ep(
+        "L62",
+        "PUT",
+        "/{serviceId}/openapi/v1/notice/tag/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Rename a tag.",
+    ),
+    ep(
+        "L63",
+        "DELETE",
+        "/{serviceId}/openapi/v1/notice/tag/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Delete a tag.",
+    ),
+    ep(
+        "L64",
+        "GET",
+        "/{serviceId}/openapi/v2/notice/categories.json",
+        Svc,
+        "Notices (legacy)",
+        "Notice headings.",
+    ),
+    ep(
+        "L65",
+        "GET",
+        "/{serviceId}/openapi/v2/notice/category/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "One heading by ID or code.",
+    ),
+    ep(
+        "L66",
+        "POST",
+        "/{serviceId}/openapi/v1/notice/category.json",
+        Svc,
+        "Notices (legacy)",
+        "Create a heading.",
+    ),
+    ep(
+        "L67",
+        "PUT",
+        "/{serviceId}/openapi/v1/notice/category/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Update a heading.",
+    ),
+    ep(
+        "L67",
+        "POST",
+        "/{serviceId}/openapi/v1/notice/category/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Update a heading (documented method).",
+    ),
+    ep(
+        "L68",
+        "DELETE",
+        "/{serviceId}/openapi/v1/notice/category/{id}.json",
+        Svc,
+        "Notices (legacy)",
+        "Delete an unused heading.",
+    ),
+];
+
+/// The path parameters of a template (`{serviceId}` → `serviceId`).
+pub fn path_params(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        out.push(&rest[start + 1..start + end]);
+        rest = &rest[start + end + 1..];
+    }
+    out
+}
+
+fn envelope_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["header", "result"],
+        "properties": {
+            "header": {
+                "type": "object",
+                "properties": {
+                    "resultCode": {"type": "integer", "description": "200, 400, 403, 404, 500, 1001, 1002, 9005, 9007"},
+                    "resultMessage": {"type": "string", "nullable": true},
+                    "isSuccessful": {"type": "boolean"}
+                }
+            },
+            "result": {
+                "type": "object",
+                "nullable": true,
+                "properties": {
+                    "content": {"description": "A single item or a bare scalar."},
+                    "contents": {"type": "array", "items": {}},
+                    "total": {"type": "integer", "format": "int64"},
+                    "pages": {"type": "integer"},
+                    "pageNum": {"type": "integer"},
+                    "pageSize": {"type": "integer"}
+                }
+            }
+        }
+    })
+}
+
+/// The OpenAPI 3 document of [`ENDPOINTS`].
+pub fn openapi_document(base_url: &str) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for e in ENDPOINTS {
+        let mut params: Vec<Value> = path_params(e.path)
+            .into_iter()
+            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if matches!(e.auth, Auth::Service | Auth::ServiceUpload) {
+            params.push(
+                json!({"name": "X-TC-Timestamp", "in": "header", "required": true,
+                "description": "Epoch milliseconds; ±5 minutes.", "schema": {"type": "string"}}),
+            );
+            params.push(json!({"name": "OUCODE", "in": "header", "required": false,
+                "description": "Login of the acting staff user (administration calls).", "schema": {"type": "string"}}));
+        }
+        if e.id == "P14" {
+            params.push(json!({"name": "OC-Client-IP", "in": "header", "required": false,
+                "description": "The end user's IP (repeat-inquiry blocking).", "schema": {"type": "string"}}));
+        }
+        let mut op = json!({
+            "operationId": format!("{}_{}", e.id, e.method.to_ascii_lowercase()),
+            "summary": e.summary,
+            "description": format!("API.md {}. Authentication: {}.", e.id, e.auth.label()),
+            "tags": [e.tag],
+            "parameters": params,
+            "responses": {
+                "200": {"description": "The envelope (or the file for attachment downloads).",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}},
+                "400": {"description": "Bad request: signature, validation or upload refusal."},
+                "403": {"description": "Open API off, or caller IP not allowed."},
+                "404": {"description": "No data found."}
+            }
+        });
+        match e.auth {
+            Auth::Service => op["security"] = json!([{"serviceSignature": []}]),
+            Auth::ServiceUpload => {
+                op["security"] = json!([{"serviceSignature": []}]);
+                op["requestBody"] = json!({"content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}}}});
+            }
+            Auth::Member => {
+                op["requestBody"] = json!({"content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["service", "usercode", "time", "token"],
+                    "properties": {
+                        "service": {"type": "string"}, "usercode": {"type": "string"},
+                        "username": {"type": "string"}, "email": {"type": "string"},
+                        "phone": {"type": "string"}, "memberno": {"type": "string"},
+                        "time": {"type": "string"}, "token": {"type": "string"},
+                        "returnUrl": {"type": "string"}}}}}});
+            }
+            Auth::None => {}
+        }
+        if matches!(e.method, "POST" | "PUT") && op.get("requestBody").is_none() {
+            op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        let entry = paths
+            .entry(e.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[e.method.to_ascii_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "OpenContact Open API (Contiple compatible)",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every JSON answer is the envelope {header:{resultCode,resultMessage,isSuccessful},result}. \
+    Signed calls send Authorization = Base64(HMAC-SHA256(serviceKey, orgId + path + query values sorted by name joined with & + [&]body + X-TC-Timestamp)); \
+    uploads sign the lowercase MD5 of the file instead of parameters and body."
+        },
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": {
+            "schemas": {"Envelope": envelope_schema()},
+            "securitySchemes": {
+                "serviceSignature": {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "HMAC-SHA256 signature with the service key (API.md §2)."}
+            }
+        }
+    })
+}
+
+/// `GET /api-docs/openapi.json`
+pub async fn openapi_json(state: actix_web::web::Data<crate::AppState>) -> HttpResponse {
+    super::envelope::json_response(StatusCode::OK, &openapi_document(&state.config.base_url))
+}
+
+/// A row of the reference page.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Number.
+    pub id: &'static str,
+    /// Method.
+    pub method: &'static str,
+    /// Path with the service ID filled in.
+    pub path: String,
+    /// Authentication.
+    pub auth: &'static str,
+    /// Summary.
+    pub summary: &'static str,
+}
+
+/// A group of rows.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Tag.
+    pub tag: &'static str,
+    /// Rows.
+    pub rows: Vec<Row>,
+}
+
+/// The human-readable API page.
+#[derive(Template)]
+#[template(path = "openapi/reference.html")]
+pub struct ReferencePage {
+    /// Shared context.
+    pub ctx: PageCtx,
+    /// Base URL.
+    pub base_url: String,
+    /// Back to the settings.
+    pub back: String,
+    /// Endpoint groups.
+    pub groups: Vec<Group>,
+}
+
+/// `GET /{service_id}/console/settings/authentication/api`
+pub async fn reference_page(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
+    let mut groups: Vec<Group> = Vec::new();
+    for e in ENDPOINTS {
+        let row = Row {
+            id: e.id,
+            method: e.method,
+            path: e.path.replace("{serviceId}", &a.service.code),
+            auth: e.auth.label(),
+            summary: e.summary,
+        };
+        match groups.iter_mut().find(|g| g.tag == e.tag) {
+            Some(g) => g.rows.push(row),
+            None => groups.push(Group {
+                tag: e.tag,
+                rows: vec![row],
+            }),
+        }
+    }
+    let page = ReferencePage {
+        ctx: PageCtx::console(&a, "openapi.doc.title"),
+        base_url: a.viewer().state.config.base_url.clone(),
+        back: super::settings::base(&a.service.code),
+        groups,
+    };
+    w::html(StatusCode::OK, &page)
+}
