@@ -16,5 +16,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::agents::routes(cfg);
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
+    crate::tickets::console::routes(cfg);
     crate::help_center::routes(cfg);
 }
