@@ -20,3 +20,4 @@ mod foundation;
 mod help_center;
 mod inquiry;
 mod lifecycle;
+mod ticket_console;
