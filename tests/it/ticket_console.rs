@@ -883,6 +883,25 @@ async fn the_list_pages_by_id_and_polls_for_new_tickets() {
     assert!(!r.has("a[rel=next]"));
     assert!(!r.has("#ticket-poll"), "only the first page polls");
 
+    // Search results page the same way (newest first by creation time).
+    let r = c.get(&format!("{LIST}/search?search=1")).await;
+    assert_eq!(subjects(&r).len(), 50);
+    let next = r
+        .doc()
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .map(str::to_string)
+        .unwrap();
+    assert!(
+        next.starts_with("/demo/console/tickets/search?search=1"),
+        "{next}"
+    );
+    let r = c.get(&next).await;
+    assert_eq!(subjects(&r).len(), 5);
+    assert_eq!(subjects(&r)[4], "Ticket 00");
+    assert!(!r.has("#ticket-poll"), "search results do not poll");
+
     // The first page polls for tickets newer than its top row.
     let r = c.get(&format!("{LIST}?view=all")).await;
     let top = ids[54];
@@ -999,4 +1018,90 @@ async fn who_may_open_the_console() {
         app.db(|c| ticket_stars::table.count().get_result::<i64>(c)),
         0
     );
+}
+
+#[actix_web::test]
+async fn in_the_browser_stars_toggle_and_new_tickets_appear_without_reload() {
+    use fantoccini::Locator;
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let sid = fx.service_id;
+    for (subject, email) in [
+        ("Printer jam", "a@example.com"),
+        ("Refund please", "b@example.com"),
+        ("Cannot log in", "c@example.com"),
+    ] {
+        app.create_ticket(sid, subject, email);
+    }
+    let (urgent, _) = app.create_ticket(sid, "Site is down", "d@example.com");
+    let t = app.ticket(urgent);
+    app.db(|c| {
+        lifecycle::set_priority(c, &t, fx.admin_id, Priority::Urgent).unwrap();
+        Ok(())
+    });
+    let b = crate::support::browser::Browser::start().await;
+    b.sign_in(&app.base, "admin", "/demo/console/tickets?view=all")
+        .await;
+    b.wait_css("#ticket-rows tr.tc-row").await;
+    // The stylesheet of the console is applied (channel colours).
+    let bg: serde_json::Value = b
+        .client
+        .execute(
+            "return getComputedStyle(document.querySelector('.ch-web')).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_ne!(bg, "rgba(0, 0, 0, 0)", "ticket_console.css applied");
+
+    // ☆ toggles in place through htmx.
+    b.client
+        .find(Locator::Css("#ticket-rows tr.tc-row button.tc-star"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_css("#ticket-rows button.tc-star.on").await;
+    assert_eq!(
+        app.db(|c| ticket_stars::table.count().get_result::<i64>(c)),
+        1
+    );
+
+    // "Select all" ticks every row for the batch form.
+    b.client
+        .find(Locator::Css("input[data-check-all]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let ticked: serde_json::Value = b
+        .client
+        .execute(
+            "return document.querySelectorAll(\"input[name=t][form=batch-form]:checked\").length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, 4);
+    b.client
+        .execute("window.scrollTo(0, 0); return 0", vec![])
+        .await
+        .unwrap();
+    b.screenshot("ticket-console").await;
+
+    // A new ticket shows up on top within a poll.
+    app.create_ticket(sid, "Brand new inquiry", "e@example.com");
+    let first = b
+        .client
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Css(
+            "#ticket-rows tr.tc-fresh-note + tr.tc-row .tc-subject a",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(first.text().await.unwrap(), "Brand new inquiry");
+    b.close().await;
 }

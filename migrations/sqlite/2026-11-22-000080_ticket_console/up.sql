@@ -1,16 +1,18 @@
 -- The ticket console (SPEC §5.2, §5.3): indexes that make every saved view, the board counts and
 -- the searches index-driven at a million tickets, and full-text search over ticket subjects.
 --
--- Each saved view reads one or more index ranges of equal columns ordered by id (newest first):
---   my processing / on hold / resolved / completed  (service_id, assignee_id, status, id)
+-- Each saved view reads one or more index ranges ordered by id (newest first) whose equal
+-- columns are all in the index, so no row is read only to be thrown away:
+--   my processing / on hold / resolved / completed  (service_id, assignee_id, status, is_spam, id)
 --   all tickets, spam box                           (service_id, is_spam, id)
+--   all unassigned                                  (service_id, status, is_spam, id)
 --   all in my groups (one range per group)          (service_id, group_id, is_spam, id)
---   all transferred (one range per sub-state)       (service_id, transfer_state, id)
---   all unassigned                                  tickets_service_status (service_id, status, id)
-CREATE INDEX tickets_console_assignee ON tickets (service_id, assignee_id, status, id);
+--   all transferred (one range per sub-state)       (service_id, transfer_state, is_spam, id)
+CREATE INDEX tickets_console_assignee ON tickets (service_id, assignee_id, status, is_spam, id);
 CREATE INDEX tickets_console_spam ON tickets (service_id, is_spam, id);
+CREATE INDEX tickets_console_status ON tickets (service_id, status, is_spam, id);
 CREATE INDEX tickets_console_group ON tickets (service_id, group_id, is_spam, id);
-CREATE INDEX tickets_console_transfer ON tickets (service_id, transfer_state, id);
+CREATE INDEX tickets_console_transfer ON tickets (service_id, transfer_state, is_spam, id);
 
 -- Search by customer name (exact); e-mail, phone and customer number have indexes already.
 CREATE INDEX customers_name ON customers (service_id, name);

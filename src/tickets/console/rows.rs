@@ -58,6 +58,16 @@ impl Row {
         format!("field.priority.{}", self.priority)
     }
 
+    /// The creation date (`YYYY-MM-DD`).
+    pub fn created_date(&self) -> &str {
+        self.created.split(' ').next().unwrap_or("")
+    }
+
+    /// The creation time of day (`HH:MM`).
+    pub fn created_time(&self) -> &str {
+        self.created.split(' ').nth(1).unwrap_or("")
+    }
+
     /// The batch checkbox value: `id:version`.
     pub fn check_value(&self) -> String {
         format!("{}:{}", self.id, self.version)
@@ -99,7 +109,8 @@ pub fn load(
         .left_join(customers::table.on(customers::id.nullable().eq(tickets::customer_id)))
         .left_join(users::table.on(users::id.nullable().eq(tickets::assignee_id)))
         .left_join(agent_groups::table.on(agent_groups::id.nullable().eq(tickets::group_id)))
-        .filter(tickets::service_id.eq(service_id))
+        // By key only: with the service in the condition too, SQLite would walk the service's
+        // index instead of looking the keys up. The service is checked on the rows.
         .filter(tickets::id.eq_any(ids))
         .select((
             Ticket::as_select(),
@@ -109,6 +120,7 @@ pub fn load(
             agent_groups::name.nullable(),
         ))
         .load(conn)?;
+    found.retain(|row| row.0.service_id == service_id);
     found.sort_unstable_by_key(|row| std::cmp::Reverse(row.0.id));
     let stars: HashSet<i64> = ticket_stars::table
         .filter(ticket_stars::user_id.eq(viewer))

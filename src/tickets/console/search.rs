@@ -3,26 +3,32 @@
 //! resolution type, customer number, name, e-mail, phone — and up to [`MAX_CONDITIONS`]
 //! conditions on custom fields (never on personal, encrypted ones, nor on files).
 //!
-//! How each criterion finds its tickets through an index at a million tickets:
+//! Results are ordered by creation time (newest first, then id) and paged by the last ticket
+//! shown. How a search stays index-driven at a million tickets:
 //! - ticket ID: the unique `public_id` index (the period does not apply: an ID names one ticket);
-//! - subject: the full-text index over the normalised subject ([`FtsTable::Tickets`]);
 //! - customer number, name, e-mail, phone: the customer indexes, then the tickets of those
 //!   customers (`tickets_customer_created`);
+//! - subject: the full-text index over the normalised subject ([`FtsTable::Tickets`]);
 //! - custom fields: `(field_id, substr(value, 1, 100), ticket_id)` for "equals" (the first 100
 //!   characters through the index, then the whole value);
-//! - everything else narrows one of these, or the period's range of `(service_id, created_at)`.
+//! - otherwise the period's range of `(service_id, created_at, id)`, walked from its newest end
+//!   until a page is full.
+//!
+//! PostgreSQL picks among these from its statistics. SQLite keeps none, so [`search_ids`] tells
+//! it: the most selective set leads and the other conditions are written so their indexes are
+//! not used (see [`search_ids`]).
 
 use chrono::{Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 
 use crate::categories::model::Tree;
 use crate::customers::normalize_email;
-use crate::db::DbConn;
-use crate::db::schema::{ticket_stars, tickets};
+use crate::db::schema::tickets;
 use crate::db::search::{FtsTable, SearchQuery, contains_pattern, fts_filter};
+use crate::db::{DbConn, dispatch};
 use crate::fields::model::{Control, FieldDef};
 use crate::i18n::Lang;
 use crate::tickets::lifecycle::TransferState;
@@ -537,8 +543,117 @@ pub fn validate(
     })
 }
 
-/// Ids of the tickets matching a search, newest first, at most `limit`, older than `before`;
-/// with `starred_by`, only the tickets that agent starred.
+/// A set of tickets at most this large drives the query by its keys on SQLite (see
+/// [`search_ids`]).
+const SELECTIVE: i64 = 2000;
+
+/// What leads a search on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    /// The period: walk `(service_id, created_at, id)` from the newest end.
+    Period,
+    /// The public ID.
+    Key,
+    /// The customer's tickets (`tickets_customer_created`).
+    Customer,
+    /// The subject's full-text hits.
+    Subject,
+    /// The agent's stars.
+    Stars,
+    /// The tickets of one custom-field "equals" condition.
+    Field(usize),
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Counts at most [`SELECTIVE`] + 1 rows of a set given as `SELECT 1 … ` (SQLite only).
+fn capped_count(conn: &mut DbConn, inner: &str, binds: &[Bind<'_>]) -> QueryResult<i64> {
+    let sql_text = format!(
+        "SELECT COUNT(*) AS n FROM ({inner} LIMIT {}) capped",
+        SELECTIVE + 1
+    );
+    let mut q = diesel::sql_query(sql_text).into_boxed::<crate::db::MultiBackend>();
+    for b in binds {
+        q = match b {
+            Bind::Int(i) => q.bind::<BigInt, _>(*i),
+            Bind::Text(t) => q.bind::<Text, _>(t.to_string()),
+        };
+    }
+    Ok(q.get_result::<Counted>(conn)?.n)
+}
+
+/// A bound value of [`capped_count`].
+enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// Picks what leads the query on SQLite, whose planner has no statistics to tell a customer's
+/// three tickets from a six-month range: the public ID, else the customer, else the smallest
+/// of the subject hits, the stars and the "equals" field conditions when it has at most
+/// [`SELECTIVE`] tickets, else the period.
+fn pick_driver(conn: &mut DbConn, c: &Criteria, starred_by: Option<i64>) -> QueryResult<Driver> {
+    if c.public_id.is_some() {
+        return Ok(Driver::Key);
+    }
+    let cu = &c.customer;
+    if cu.customer_no.is_some() || cu.name.is_some() || cu.email.is_some() || cu.phone.is_some() {
+        return Ok(Driver::Customer);
+    }
+    let mut best: Option<(i64, Driver)> = None;
+    let mut consider = |n: i64, d: Driver| {
+        if n <= SELECTIVE && best.is_none_or(|(m, _)| n < m) {
+            best = Some((n, d));
+        }
+    };
+    if let Some(q) = &c.subject {
+        let fts = q.fts5();
+        let n = capped_count(
+            conn,
+            "SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ?",
+            &[Bind::Text(&fts)],
+        )?;
+        consider(n, Driver::Subject);
+    }
+    if let Some(u) = starred_by {
+        let n = capped_count(
+            conn,
+            "SELECT 1 FROM ticket_stars WHERE user_id = ?",
+            &[Bind::Int(u)],
+        )?;
+        consider(n, Driver::Stars);
+    }
+    for (i, cond) in c.conditions.iter().enumerate() {
+        if cond.op == Operator::Equals {
+            let prefix: String = cond.value.chars().take(INDEXED_PREFIX).collect();
+            let n = capped_count(
+                conn,
+                "SELECT 1 FROM ticket_field_values WHERE field_id = ? AND substr(value, 1, 100) = ? AND value = ?",
+                &[
+                    Bind::Int(cond.field_id),
+                    Bind::Text(&prefix),
+                    Bind::Text(&cond.value),
+                ],
+            )?;
+            consider(n, Driver::Field(i));
+        }
+    }
+    Ok(best.map(|(_, d)| d).unwrap_or(Driver::Period))
+}
+
+/// Ids of the tickets matching a search, newest first (by creation time, then id), at most
+/// `limit`, after the ticket `before` of the previous page; with `starred_by`, only the tickets
+/// that agent starred.
+///
+/// PostgreSQL plans this from its statistics. SQLite has none, so the query is shaped for the
+/// plan: the leading set (the public ID, the customer, or the smallest of the subject hits,
+/// stars and "equals" field conditions when small enough) is written so its index is used, and
+/// every other set and the period with a unary `+`, which keeps SQLite from choosing their
+/// indexes; without a small set the period's index leads.
 pub fn search_ids(
     conn: &mut DbConn,
     service_id: i64,
@@ -547,23 +662,72 @@ pub fn search_ids(
     limit: i64,
     starred_by: Option<i64>,
 ) -> QueryResult<Vec<i64>> {
+    let pg = dispatch::is_postgres(conn);
+    let driver = if pg {
+        Driver::Period
+    } else {
+        pick_driver(conn, c, starred_by)?
+    };
+    // `+` on the period keeps SQLite off `(service_id, created_at)` when a set leads.
+    let p = if !pg && driver != Driver::Period {
+        "+"
+    } else {
+        ""
+    };
+    let lead = |d: Driver| if pg || driver == d { "" } else { "+" };
+    let page_start: Option<(NaiveDateTime, i64)> = match before {
+        Some(b) => tickets::table
+            .filter(tickets::service_id.eq(service_id))
+            .filter(tickets::id.eq(b))
+            .select(tickets::created_at)
+            .first::<NaiveDateTime>(conn)
+            .optional()?
+            .map(|at| (at, b)),
+        None => None,
+    };
     let mut q = tickets::table
-        .filter(tickets::service_id.eq(service_id))
         .select(tickets::id)
+        .filter(sql::<Bool>(&format!("{p}tickets.service_id = ")).bind::<BigInt, _>(service_id))
         .into_boxed();
     match &c.public_id {
         Some(pid) => q = q.filter(tickets::public_id.eq(pid.clone())),
         None => {
             q = q
-                .filter(tickets::created_at.ge(c.from))
-                .filter(tickets::created_at.lt(c.until));
+                .filter(
+                    sql::<Bool>(&format!("{p}tickets.created_at >= ")).bind::<Timestamp, _>(c.from),
+                )
+                .filter(
+                    sql::<Bool>(&format!("{p}tickets.created_at < ")).bind::<Timestamp, _>(c.until),
+                );
         }
     }
-    if let Some(p) = c.priority {
-        q = q.filter(tickets::priority.eq(p.as_str()));
+    if let Some((at, id)) = page_start {
+        q = q.filter(
+            sql::<Bool>(&format!("{p}tickets.created_at <= "))
+                .bind::<Timestamp, _>(at)
+                .sql(&format!(" AND ({p}tickets.created_at < "))
+                .bind::<Timestamp, _>(at)
+                .sql(" OR tickets.id < ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    if let Some(pr) = c.priority {
+        q = q.filter(tickets::priority.eq(pr.as_str()));
     }
     if let Some(s) = &c.subject {
-        q = q.filter(fts_filter(conn, FtsTable::Tickets, s));
+        if pg {
+            q = q.filter(fts_filter(conn, FtsTable::Tickets, s));
+        } else {
+            q = q.filter(
+                sql::<Bool>(&format!(
+                    "{}tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ",
+                    lead(Driver::Subject)
+                ))
+                .bind::<Text, _>(s.fts5())
+                .sql(")"),
+            );
+        }
     }
     if let Some(g) = c.group {
         q = q.filter(tickets::group_id.eq(g));
@@ -614,13 +778,16 @@ pub fn search_ids(
             );
         }
     }
-    for cond in &c.conditions {
-        let head = "tickets.id IN (SELECT ticket_id FROM ticket_field_values WHERE field_id = ";
+    for (i, cond) in c.conditions.iter().enumerate() {
+        let head = format!(
+            "{}tickets.id IN (SELECT ticket_id FROM ticket_field_values WHERE field_id = ",
+            lead(Driver::Field(i))
+        );
         match cond.op {
             Operator::Equals => {
                 let prefix: String = cond.value.chars().take(INDEXED_PREFIX).collect();
                 q = q.filter(
-                    sql::<Bool>(head)
+                    sql::<Bool>(&head)
                         .bind::<BigInt, _>(cond.field_id)
                         .sql(" AND substr(value, 1, 100) = ")
                         .bind::<Text, _>(prefix)
@@ -631,7 +798,7 @@ pub fn search_ids(
             }
             Operator::Contains => {
                 q = q.filter(
-                    sql::<Bool>(head)
+                    sql::<Bool>(&head)
                         .bind::<BigInt, _>(cond.field_id)
                         .sql(" AND lower(value) LIKE ")
                         .bind::<Text, _>(contains_pattern(&cond.value))
@@ -642,17 +809,17 @@ pub fn search_ids(
     }
     if let Some(u) = starred_by {
         q = q.filter(
-            tickets::id.eq_any(
-                ticket_stars::table
-                    .filter(ticket_stars::user_id.eq(u))
-                    .select(ticket_stars::ticket_id),
-            ),
+            sql::<Bool>(&format!(
+                "{}tickets.id IN (SELECT ticket_id FROM ticket_stars WHERE user_id = ",
+                lead(Driver::Stars)
+            ))
+            .bind::<BigInt, _>(u)
+            .sql(")"),
         );
     }
-    if let Some(b) = before {
-        q = q.filter(tickets::id.lt(b));
-    }
-    q.order(tickets::id.desc()).limit(limit).load(conn)
+    q.order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(limit)
+        .load(conn)
 }
 
 #[cfg(test)]

@@ -665,7 +665,7 @@ pub fn seed(
                     lit(rng.pick::<&str>(PLANS))
                 ));
             }
-            if pool.admin.is_some() && starred.len() < 300 && rng.chance(2) {
+            if pool.admin.is_some() && rng.below(opts.tickets / 300 + 1) == 0 {
                 starred.push(id);
             }
         }

@@ -1,7 +1,8 @@
 //! Saved views of the ticket console (SPEC §5.2 ①, ④) and the numbers shown beside them.
 //!
-//! Every view is a union of [`Slice`]s: conjunctions of equal columns that match one index
-//! range ordered by id (see the `ticket_console` migration). A page of a view reads at most
+//! Every view is a union of [`Slice`]s: conjunctions of equal columns that are all in one index
+//! ending with the id (see the `ticket_console` migration), so a slice is one index range
+//! ordered by id and no row is read only to be thrown away. A page of a view reads at most
 //! `limit` ids from each slice, newest first, and merges them, so every page costs a few index
 //! range reads however many tickets the service holds; "all in my groups" reads one range per
 //! group and "all transferred" one per transfer sub-state instead of sorting a large `IN (…)`.
@@ -379,7 +380,9 @@ fn first_id_since(
     tickets::table
         .filter(tickets::service_id.eq(service_id))
         .filter(tickets::created_at.ge(since))
-        .select(diesel::dsl::min(tickets::id))
+        // `id + 0`: PostgreSQL would otherwise turn `min(id)` into a walk of the primary key
+        // from its smallest end, filtering by time, instead of reading this range's index.
+        .select(diesel::dsl::min(tickets::id + 0_i64))
         .first(conn)
 }
 
