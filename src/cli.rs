@@ -1,5 +1,6 @@
 //! The command line (ARCHITECTURE §2): `serve`, `migrate`, `setup`, `admin create`, `org id`,
-//! `org key`, `service openapi enable`. Passwords are read from standard input, never flags.
+//! `org key`, `service openapi enable`, `bench seed`. Passwords are read from standard input,
+//! never flags.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -63,6 +64,40 @@ enum Command {
     Service {
         #[command(subcommand)]
         command: ServiceCommand,
+    },
+    /// Benchmark helpers
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Fill a service with realistic tickets, customers, entries and field values (adds agents
+    /// `bench-agent-N` and groups `Bench group N`; for benchmark databases)
+    Seed {
+        /// The service ID
+        #[arg(long)]
+        service: String,
+        /// Tickets to add
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        /// Agents in the pool
+        #[arg(long, default_value_t = 40)]
+        agents: usize,
+        /// Groups
+        #[arg(long, default_value_t = 8)]
+        groups: usize,
+        /// Customers to add (default: a third of the tickets)
+        #[arg(long)]
+        customers: Option<usize>,
+        /// Days the tickets spread over, ending now
+        #[arg(long, default_value_t = 730)]
+        days: i64,
+        /// Random seed
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
 }
 
@@ -291,6 +326,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     other => app_error(other),
                 })?;
             println!("{key}");
+            Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Seed {
+                    service,
+                    tickets,
+                    agents,
+                    groups,
+                    customers,
+                    days,
+                    seed,
+                },
+        } => {
+            let state = AppState::open(config)?;
+            let opts = crate::tickets::console::seed::SeedOptions {
+                tickets,
+                agents,
+                groups,
+                customers,
+                days,
+                seed,
+            };
+            let report = crate::tickets::console::seed::seed(&state.db, &service, &opts, |n| {
+                eprint!("\r{n} / {tickets} tickets");
+            })
+            .map_err(|e| match e {
+                AppError::NotFound => anyhow::anyhow!("no service with ID {service:?}"),
+                other => app_error(other),
+            })?;
+            eprintln!();
+            println!(
+                "added {} tickets, {} customers, {} entries, {} field values for {} agents in {:.1?}",
+                report.tickets,
+                report.customers,
+                report.entries,
+                report.field_values,
+                report.agents,
+                report.elapsed
+            );
             Ok(())
         }
     }

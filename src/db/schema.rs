@@ -389,6 +389,7 @@ diesel::table! {
         solved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         version -> BigInt,
+        search_text -> Text,
     }
 }
 

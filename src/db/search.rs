@@ -212,6 +212,8 @@ pub enum FtsTable {
     Faqs,
     /// `notices` (FTS5 table `notice_fts`).
     Notices,
+    /// `tickets` (FTS5 table `ticket_fts`; `search_text` is the normalised subject).
+    Tickets,
 }
 
 impl FtsTable {
@@ -219,6 +221,7 @@ impl FtsTable {
         match self {
             FtsTable::Faqs => ("faqs", "faq_fts"),
             FtsTable::Notices => ("notices", "notice_fts"),
+            FtsTable::Tickets => ("tickets", "ticket_fts"),
         }
     }
 }

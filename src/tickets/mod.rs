@@ -41,6 +41,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod console;
 pub mod lifecycle;
 
 pub mod detail;
@@ -370,6 +371,7 @@ pub fn create_ticket(
     let t = now();
     let public_id = new_public_id(t);
     let subject: String = new.subject.chars().take(MAX_SUBJECT_CHARS).collect();
+    let search_text = crate::db::search::normalize(&subject);
     let id: i64 = diesel::insert_into(tickets::table)
         .values((
             tickets::service_id.eq(new.service_id),
@@ -389,6 +391,7 @@ pub fn create_ticket(
             tickets::channel.eq(new.channel.as_str()),
             tickets::lang.eq(new.lang),
             tickets::subject.eq(subject),
+            tickets::search_text.eq(search_text),
             tickets::created_at.eq(t),
             tickets::updated_at.eq(t),
         ))

@@ -209,6 +209,9 @@ impl PageCtx {
         if a.member.is_some() {
             push(format!("/{code}/console/"), "nav.console.home", true);
         }
+        if crate::tickets::console::access::TicketAgent::check(a).is_ok() {
+            push(format!("/{code}/console/tickets"), "ticket.list.nav", false);
+        }
         if a.service.kind() == crate::db::types::ServiceKind::Consultation
             && a.can_use_menu(crate::db::types::Menu::HelpCenter)
         {

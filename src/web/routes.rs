@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::automation::routes(cfg);
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
+    crate::tickets::console::routes(cfg);
     crate::help_center::routes(cfg);
     crate::mail::routes(cfg);
     crate::tickets::detail::routes(cfg);

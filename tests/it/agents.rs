@@ -641,11 +641,12 @@ async fn an_invited_member_sets_a_password_and_works_in_the_service() {
     assert!(badges.contains(&"Agent".to_string()), "{badges:?}");
     assert!(badges.contains(&"Billing".to_string()), "{badges:?}");
     assert!(badges.contains(&"Ticket forwarding".to_string()));
-    // An agent sees Home and the help-center menus, and cannot open the settings.
+    // An agent sees Home, tickets and the help-center menus, and cannot open the settings.
     assert_eq!(
         home.texts(".sidebar a"),
         [
             "Home",
+            "Tickets",
             "Help center: FAQ",
             "Help center: Notices",
             "Go to help center"
@@ -1091,6 +1092,7 @@ async fn login_history_needs_the_view_permission() {
         home.texts(".sidebar a"),
         [
             "Home",
+            "Tickets",
             "Help center: FAQ",
             "Help center: Notices",
             "Go to help center"
@@ -1107,6 +1109,7 @@ async fn login_history_needs_the_view_permission() {
         home.texts(".sidebar a"),
         [
             "Home",
+            "Tickets",
             "Help center: FAQ",
             "Help center: Notices",
             "Login history",

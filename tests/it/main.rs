@@ -30,5 +30,6 @@ mod openapi_doc;
 mod openapi_docs_admin;
 mod openapi_member;
 mod openapi_settings;
+mod ticket_console;
 mod ticket_detail;
 mod ticket_settings;
