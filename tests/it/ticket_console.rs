@@ -6,8 +6,8 @@ use chrono::{Months, TimeDelta};
 use diesel::prelude::*;
 use opencontact::agents::groups::Group;
 use opencontact::db::schema::{
-    customers, field_defs, group_members, mail_outbox, service_members, ticket_entries,
-    ticket_field_values, ticket_stars, tickets,
+    customers, field_defs, group_members, mail_outbox, menu_access, menu_restrictions,
+    service_members, ticket_entries, ticket_field_values, ticket_stars, tickets,
 };
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
@@ -975,6 +975,34 @@ async fn who_may_open_the_console() {
     // Administrators always get in.
     let boss_c = app.login("boss").await;
     assert_eq!(boss_c.get(LIST).await.status, 200);
+
+    // A member restricted from the tickets menu (SPEC §1.4) is refused.
+    let rita = app.create_member("rita", "Rita Restricted", false);
+    add_member(&app, sid, rita, "agent", true);
+    app.db(|c| {
+        diesel::insert_into(menu_access::table)
+            .values((
+                menu_access::service_id.eq(sid),
+                menu_access::menu.eq("tickets"),
+                menu_access::partial.eq(true),
+            ))
+            .execute(c)?;
+        diesel::insert_into(menu_restrictions::table)
+            .values((
+                menu_restrictions::service_id.eq(sid),
+                menu_restrictions::menu.eq("tickets"),
+                menu_restrictions::user_id.eq(rita),
+            ))
+            .execute(c)
+    });
+    let rita_c = app.login("rita").await;
+    assert_eq!(rita_c.get(LIST).await.status, 403);
+    assert!(
+        !rita_c
+            .get("/demo/console/")
+            .await
+            .has("nav.sidebar a[href='/demo/console/tickets']")
+    );
 
     // A switched-off ticket module closes the console.
     let svc: Service = app.db(|c| {
