@@ -45,6 +45,18 @@ pub enum Owner {
     Notice(i64),
 }
 
+/// A human-readable file size (`512 B`, `12 KB`, `3.4 MB`).
+pub fn size_label(bytes: i64) -> String {
+    let b = bytes as f64;
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    } else if b >= 1024.0 {
+        format!("{:.0} KB", (b / 1024.0).ceil())
+    } else {
+        format!("{bytes} B")
+    }
+}
+
 /// An attachment row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = hc_attachments)]
@@ -72,14 +84,7 @@ pub struct Attachment {
 impl Attachment {
     /// A human-readable size.
     pub fn size_label(&self) -> String {
-        let b = self.size_bytes as f64;
-        if b >= 1024.0 * 1024.0 {
-            format!("{:.1} MB", b / 1024.0 / 1024.0)
-        } else if b >= 1024.0 {
-            format!("{:.0} KB", (b / 1024.0).ceil())
-        } else {
-            format!("{} B", self.size_bytes)
-        }
+        size_label(self.size_bytes)
     }
 
     /// The attachments of a document, oldest first.

@@ -499,17 +499,6 @@ async fn own_ticket(
     t.map(Some).ok_or(AppError::NotFound)
 }
 
-fn size_label(bytes: i64) -> String {
-    let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    } else if b >= 1024.0 {
-        format!("{:.0} KB", (b / 1024.0).ceil())
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 fn entry_label(lang: Lang, kind: EntryKind) -> String {
     i18n::t(
         lang,
@@ -591,7 +580,7 @@ async fn detail_page(
                         (
                             name.clone(),
                             p.hc.href(&format!("/ticket/{}/files/{fid}", t.public_id)),
-                            size_label(*size),
+                            attachments::size_label(*size),
                         )
                     })
                     .collect(),

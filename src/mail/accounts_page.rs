@@ -615,17 +615,6 @@ pub struct QuarantinePage {
     pub next: Option<String>,
 }
 
-fn size_label(bytes: i64) -> String {
-    let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    } else if b >= 1024.0 {
-        format!("{:.0} KB", (b / 1024.0).ceil())
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 fn quarantine_row(q: Quarantined) -> QuarantineRow {
     QuarantineRow {
         id: q.id,
@@ -641,7 +630,7 @@ fn quarantine_row(q: Quarantined) -> QuarantineRow {
         },
         reason: q.reason,
         detail: q.detail,
-        size: size_label(q.raw_size),
+        size: crate::help_center::attachments::size_label(q.raw_size),
         has_raw: q.stored_path.is_some(),
     }
 }

@@ -807,6 +807,13 @@ async fn surge_settings_check_input_and_permissions() {
         403
     );
     assert_eq!(w.app.client().get(SURGE).await.status, 303);
+    // The alert stream: signed-out visitors go to sign in; another service's agent is refused.
+    let stream = "/demo/console/alerts/stream";
+    assert_eq!(w.app.client().get(stream).await.status, 303);
+    let other = w.app.create_service("other");
+    let olga = w.app.create_member("olga", "Olga Other", false);
+    w.app.add_to_service(other, olga, "agent");
+    assert_eq!(w.app.login("olga").await.get(stream).await.status, 403);
     assert_eq!(
         w.admin
             .post_form_raw(SURGE, &[("enabled", "on")], &[])

@@ -215,15 +215,17 @@ pub async fn forward_ticket(
     finish(&req, &s, &pid, result, "ticket.action.done_forward").await
 }
 
-/// `POST /{service_id}/console/tickets/{public_id}/complete` — administrators; `version`.
-pub async fn complete_ticket(
+/// An administrator's transition of one ticket at the form's `version` (complete, restore
+/// from the spam box).
+async fn admin_transition(
     req: HttpRequest,
     s: TicketStaff,
-    path: web::Path<(String, String)>,
-    form: web::Form<Pairs>,
+    pid: String,
+    form: Pairs,
+    op: fn(&mut DbConn, &Ticket, i64) -> Result<(), LifecycleError>,
+    done_key: &'static str,
 ) -> Result<HttpResponse, AppError> {
     s.require_admin()?;
-    let pid = path.into_inner().1;
     let s2 = s.info();
     let pid2 = pid.clone();
     let result = s
@@ -235,10 +237,29 @@ pub async fn complete_ticket(
                 Ok(t) => t,
                 Err(r) => return Ok(Err(r)),
             };
-            lifecycle_result(lifecycle::complete(c, &t, s2.user_id))
+            lifecycle_result(op(c, &t, s2.user_id))
         })
         .await?;
-    finish(&req, &s, &pid, result, "ticket.action.done_complete").await
+    finish(&req, &s, &pid, result, done_key).await
+}
+
+/// `POST /{service_id}/console/tickets/{public_id}/complete` — administrators; `version`.
+pub async fn complete_ticket(
+    req: HttpRequest,
+    s: TicketStaff,
+    path: web::Path<(String, String)>,
+    form: web::Form<Pairs>,
+) -> Result<HttpResponse, AppError> {
+    let pid = path.into_inner().1;
+    admin_transition(
+        req,
+        s,
+        pid,
+        form.into_inner(),
+        lifecycle::complete,
+        "ticket.action.done_complete",
+    )
+    .await
 }
 
 /// `POST /{service_id}/console/tickets/{public_id}/spam/restore` — administrators; `version`.
@@ -248,23 +269,16 @@ pub async fn restore_spam(
     path: web::Path<(String, String)>,
     form: web::Form<Pairs>,
 ) -> Result<HttpResponse, AppError> {
-    s.require_admin()?;
     let pid = path.into_inner().1;
-    let s2 = s.info();
-    let pid2 = pid.clone();
-    let result = s
-        .viewer()
-        .state
-        .db
-        .write(move |c| {
-            let t = match at_version(c, &s2, &pid2, &form)? {
-                Ok(t) => t,
-                Err(r) => return Ok(Err(r)),
-            };
-            lifecycle_result(lifecycle::restore_spam(c, &t, s2.user_id))
-        })
-        .await?;
-    finish(&req, &s, &pid, result, "ticket.action.done_restore").await
+    admin_transition(
+        req,
+        s,
+        pid,
+        form.into_inner(),
+        lifecycle::restore_spam,
+        "ticket.action.done_restore",
+    )
+    .await
 }
 
 /// `POST /{service_id}/console/tickets/{public_id}/spam/delete` — administrators; `version`.

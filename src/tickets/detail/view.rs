@@ -848,7 +848,7 @@ fn timeline(
             .map(|a| AttachmentView {
                 href: format!("{attach_base}/{}", a.id),
                 name: a.file_name.clone(),
-                size: size_label(a.size_bytes),
+                size: crate::help_center::attachments::size_label(a.size_bytes),
             })
             .collect();
         items.push((
@@ -889,18 +889,6 @@ fn timeline(
     }
     items.sort_by_key(|a| (a.0, a.1, a.2));
     items.into_iter().map(|(_, _, _, i)| i).collect()
-}
-
-/// A human-readable size.
-pub fn size_label(bytes: i64) -> String {
-    let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    } else if b >= 1024.0 {
-        format!("{:.0} KB", (b / 1024.0).ceil())
-    } else {
-        format!("{bytes} B")
-    }
 }
 
 fn choice(value: &str, label: String, chosen: bool) -> Choice {
