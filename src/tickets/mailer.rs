@@ -7,8 +7,8 @@
 //! customer's reply threads back into the ticket. Preview shows exactly this.
 //!
 //! [`queue_customer_mail`] renders and queues it in the outbox inside the caller's transaction:
-//! `In-Reply-To`/`References` name the Message-ID of the customer's latest message when it came
-//! by mail, the outbox row carries the ticket and the purpose (`resolve`, `hold`, `created`),
+//! `In-Reply-To`/`References` thread it under the ticket's earlier mails ([`thread_headers`]),
+//! the outbox row carries the ticket and the purpose (`resolve`, `hold`, `created`),
 //! and the agent's entry records the queued Message-ID. Call [`crate::mail::outbox::wake`]
 //! after the commit. Tickets without a customer e-mail get no mail (`Ok(None)`).
 
@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::DbConn;
-use crate::db::schema::{ticket_entries, tickets};
+use crate::db::schema::{mail_outbox, ticket_entries, tickets};
 use crate::help_center::content::sanitize_html;
 use crate::mail::layouts::{self, LayoutKind, SenderInfo};
 use crate::mail::outbox::{self, NewMail};
@@ -121,6 +121,9 @@ pub fn render_customer_mail(
     })
 }
 
+/// Most earlier Message-IDs put in `References`.
+const MAX_REFERENCES: i64 = 10;
+
 /// The Message-ID of the customer's latest message, when it came by mail.
 pub fn latest_customer_message_id(
     conn: &mut DbConn,
@@ -137,6 +140,57 @@ pub fn latest_customer_message_id(
         .first(conn)
         .optional()?;
     Ok(latest.flatten().filter(|m| !m.trim().is_empty()))
+}
+
+/// The threading headers of the next mail about a ticket: `(In-Reply-To, References)`.
+///
+/// `References` lists the Message-IDs of the ticket's latest mails, oldest first: those recorded
+/// on its entries (the customer's mails and the answers sent) and those queued in the outbox
+/// (receipts, notifications), at most [`MAX_REFERENCES`] of each. `In-Reply-To` names the
+/// customer's latest mail when there is one, otherwise the latest mail of the thread. The entry
+/// being answered (`exclude_entry`) is left out.
+pub fn thread_headers(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    exclude_entry: Option<i64>,
+) -> QueryResult<(String, String)> {
+    let mut query = ticket_entries::table
+        .filter(ticket_entries::ticket_id.eq(ticket_id))
+        .filter(ticket_entries::mail_message_id.is_not_null())
+        .into_boxed();
+    if let Some(e) = exclude_entry {
+        query = query.filter(ticket_entries::id.ne(e));
+    }
+    let mut earlier: Vec<(i64, Option<String>)> = query
+        .order(ticket_entries::id.desc())
+        .limit(MAX_REFERENCES)
+        .select((ticket_entries::id, ticket_entries::mail_message_id))
+        .load(conn)?;
+    earlier.reverse();
+    let mut refs: Vec<String> = earlier
+        .into_iter()
+        .filter_map(|(_, m)| m)
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    let queued: Vec<String> = mail_outbox::table
+        .filter(mail_outbox::ticket_id.eq(ticket_id))
+        .order(mail_outbox::id.desc())
+        .limit(MAX_REFERENCES)
+        .select(mail_outbox::message_id)
+        .load(conn)?;
+    for m in queued.into_iter().rev() {
+        if !m.trim().is_empty() && !refs.contains(&m) {
+            refs.push(m);
+        }
+    }
+    let in_reply_to = match latest_customer_message_id(conn, ticket_id)? {
+        Some(m) => m,
+        None => refs.last().cloned().unwrap_or_default(),
+    };
+    if !in_reply_to.is_empty() && !refs.contains(&in_reply_to) {
+        refs.push(in_reply_to.clone());
+    }
+    Ok((in_reply_to, refs.join(" ")))
 }
 
 /// Renders the customer mail of `kind` and queues it in the outbox (inside the caller's
@@ -156,7 +210,7 @@ pub fn queue_customer_mail(
     if mail.to.trim().is_empty() {
         return Ok(None);
     }
-    let in_reply_to = latest_customer_message_id(conn, ticket.id)?.unwrap_or_default();
+    let (in_reply_to, references) = thread_headers(conn, ticket.id, entry_id)?;
     let (_, message_id) = outbox::enqueue(
         conn,
         &NewMail {
@@ -171,8 +225,8 @@ pub fn queue_customer_mail(
                 html: mail.html,
                 from_name: mail.from_name,
                 from_address: mail.from_address,
-                references: in_reply_to.clone(),
                 in_reply_to,
+                references,
                 ..OutgoingMail::default()
             },
         },

@@ -715,6 +715,12 @@ async fn batch_processing_applies_each_action_and_reports_refusals() {
     let sent = app.smtp.wait_for(1).await;
     assert!(sent[0].data.contains(&format!("[#{b_pid}]")));
     assert!(sent[0].data.contains("Your issue is fixed."));
+    // Rendered from the service's resolution layout, like a single answer.
+    assert!(
+        sent[0].data.contains("here is the answer to your inquiry"),
+        "{}",
+        sent[0].data
+    );
     let linked: Option<String> = app.db(|c| {
         ticket_entries::table
             .filter(ticket_entries::ticket_id.eq(b))

@@ -3,8 +3,9 @@
 //! applied to every ticket through [`crate::tickets::lifecycle`], in one transaction. Each
 //! ticket is checked on its own; a ticket the lifecycle refuses (changed since the list was
 //! loaded, in the spam box, completed) is reported and left untouched while the others are
-//! processed. Resolve and hold queue the customer's mail in the same transaction
-//! ([`queue_customer_mail`]).
+//! processed. Resolve and hold queue the customer's mail in the same transaction, rendered from
+//! the service's resolution and hold mail layouts like a single answer
+//! ([`crate::tickets::mailer::queue_customer_mail`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -17,27 +18,25 @@ use super::page::{self, BatchState, Mode, assignable_agents};
 use super::search::SearchForm;
 use crate::agents::form::Pairs;
 use crate::agents::groups::Group;
-use crate::customers::Customer;
 use crate::db::DbConn;
-use crate::db::schema::{group_members, mail_outbox, ticket_entries};
+use crate::db::schema::group_members;
 use crate::error::AppError;
-use crate::help_center::content::escape_html;
+use crate::help_center::content::text_to_html;
 use crate::i18n::{self, Lang};
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
+use crate::mail::outbox;
 use crate::services::model::Service;
 use crate::tickets::Ticket;
 use crate::tickets::lifecycle::{
-    self, Action, AssignKind, CustomerMail, LifecycleError, ProcessInput,
+    self, Action, AssignKind, LifecycleError, ProcessInput,
 };
+use crate::mail::layouts::LayoutKind;
+use crate::tickets::mailer::{self, MailEnv};
 use crate::web::{self as w, FormErrors, PageCtx};
 
 /// Most tickets one batch takes (two pages of the list).
 pub const MAX_BATCH: usize = 100;
 /// Longest batch text, in characters.
 pub const MAX_BODY: usize = 20_000;
-/// Most earlier Message-IDs put in `References`.
-const MAX_REFERENCES: i64 = 10;
 
 /// What a batch does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,103 +132,6 @@ fn parse_checked(values: &[&str]) -> Result<Vec<(i64, i64)>, ()> {
     Ok(out)
 }
 
-/// Plain text as HTML paragraphs (escaped).
-pub fn text_to_html(text: &str) -> String {
-    let paragraphs: Vec<String> = text
-        .replace("\r\n", "\n")
-        .split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape_html(p.trim()).replace('\n', "<br>")))
-        .collect();
-    paragraphs.join("")
-}
-
-/// Queues the customer's mail for a ticket resolved or held in batch, in the caller's
-/// transaction, and links it to the agent's entry (`ticket_entries.mail_message_id`). The
-/// subject is the ticket's subject with the ticket reference (`Re: Printer [#T…]`, localised in
-/// the ticket's language), the body the agent's text; it threads under the earlier mails of the
-/// ticket. Returns `false` when the customer has no e-mail address (nothing is queued).
-///
-/// This is the one place batch processing builds a customer mail, so it can later render the
-/// service's resolution and hold mail layouts instead.
-pub fn queue_customer_mail(
-    conn: &mut DbConn,
-    service: &Service,
-    t: &Ticket,
-    kind: CustomerMail,
-    text: &str,
-    entry_id: i64,
-) -> QueryResult<bool> {
-    let Some(customer) = t
-        .customer_id
-        .map(|id| Customer::find(conn, service.id, id))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(false);
-    };
-    if customer.email.is_empty() {
-        return Ok(false);
-    }
-    let lang = Lang::parse(&t.lang).unwrap_or_default();
-    let subject = i18n::tf(
-        lang,
-        "ticket.batch.mail_subject",
-        &[("subject", &t.subject), ("id", &t.public_id)],
-    );
-    let mut earlier: Vec<(i64, String)> = ticket_entries::table
-        .filter(ticket_entries::ticket_id.eq(t.id))
-        .filter(ticket_entries::mail_message_id.is_not_null())
-        .filter(ticket_entries::id.ne(entry_id))
-        .order(ticket_entries::id.desc())
-        .limit(MAX_REFERENCES)
-        .select((
-            ticket_entries::id,
-            ticket_entries::mail_message_id.assume_not_null(),
-        ))
-        .load(conn)?;
-    earlier.reverse();
-    let mut refs: Vec<String> = earlier.into_iter().map(|(_, m)| m).collect();
-    let queued: Vec<String> = mail_outbox::table
-        .filter(mail_outbox::ticket_id.eq(t.id))
-        .order(mail_outbox::id.desc())
-        .limit(MAX_REFERENCES)
-        .select(mail_outbox::message_id)
-        .load(conn)?;
-    for m in queued.into_iter().rev() {
-        if !refs.contains(&m) {
-            refs.push(m);
-        }
-    }
-    let in_reply_to = refs.last().cloned().unwrap_or_default();
-    let purpose = match kind {
-        CustomerMail::Resolve => "resolve",
-        CustomerMail::Hold => "hold",
-    };
-    let (_, message_id) = outbox::enqueue(
-        conn,
-        &NewMail {
-            service_id: Some(service.id),
-            ticket_id: Some(t.id),
-            purpose: purpose.to_string(),
-            mail: OutgoingMail {
-                to: customer.email.clone(),
-                to_name: customer.name.clone(),
-                subject,
-                text: text.to_string(),
-                html: text_to_html(text),
-                in_reply_to,
-                references: refs.join(" "),
-                ..OutgoingMail::default()
-            },
-        },
-    )?;
-    diesel::update(ticket_entries::table.filter(ticket_entries::id.eq(entry_id)))
-        .set(ticket_entries::mail_message_id.eq(Some(message_id)))
-        .execute(conn)?;
-    Ok(true)
-}
-
 fn refusal(lang: Lang, e: LifecycleError) -> String {
     i18n::t(lang, e.message_key())
 }
@@ -237,6 +139,7 @@ fn refusal(lang: Lang, e: LifecycleError) -> String {
 /// Applies a validated batch; returns the outcomes and whether a mail was queued.
 fn apply(
     conn: &mut DbConn,
+    env: &MailEnv,
     service: &Service,
     actor: i64,
     lang: Lang,
@@ -291,14 +194,17 @@ fn apply(
                         outcome.ok = true;
                         outcome.message = i18n::t(lang, "ticket.batch.done");
                         if let Some(kind) = done.mail {
-                            if queue_customer_mail(
+                            if mailer::queue_customer_mail(
                                 conn,
+                                env,
                                 service,
                                 &current,
-                                kind,
-                                &b.text,
-                                done.entry_id,
-                            )? {
+                                LayoutKind::from(kind),
+                                &html,
+                                Some(done.entry_id),
+                            )?
+                            .is_some()
+                            {
                                 mailed = true;
                                 outcome.message = i18n::t(lang, "ticket.batch.done_mailed");
                             } else {
@@ -488,11 +394,12 @@ pub async fn batch(a: TicketAgent, form: web::Form<Pairs>) -> Result<HttpRespons
     };
     let service = a.service.clone();
     let actor = a.user().id;
+    let env = MailEnv::of(&a.viewer().state);
     let (outcomes, mailed) = a
         .viewer()
         .state
         .db
-        .write(move |c| apply(c, &service, actor, lang, &b))
+        .write(move |c| apply(c, &env, &service, actor, lang, &b))
         .await?;
     if mailed {
         outbox::wake();
