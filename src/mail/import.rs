@@ -195,6 +195,7 @@ async fn run_round(state: &AppState, account_id: i64) -> Result<PollReport, Poll
             if let Some(s) = super::SmtpSettings::load(c)? {
                 own.push(s.from_address.to_lowercase());
             }
+            own.extend(super::layouts::SenderInfo::all_addresses(c)?);
             Ok(Some((account, service, own)))
         })
         .await?;

@@ -290,6 +290,15 @@ impl SenderInfo {
             .unwrap_or_default())
     }
 
+    /// Every service's sender address, lower-cased (mail from them is our own: never a ticket).
+    pub fn all_addresses(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+        let all: Vec<String> = mail_sender_info::table
+            .filter(mail_sender_info::sender_address.ne(""))
+            .select(mail_sender_info::sender_address)
+            .load(conn)?;
+        Ok(all.into_iter().map(|a| a.trim().to_lowercase()).collect())
+    }
+
     /// Reads and checks the submitted sender info.
     pub fn read(form: &Pairs, errors: &mut FormErrors) -> SenderInfo {
         let name = form.get("sender_name").trim().to_string();

@@ -132,7 +132,8 @@ pub fn new_message_id(conn: &mut DbConn) -> QueryResult<String> {
 }
 
 /// Queues a mail in the caller's transaction; returns its key and `Message-ID`. Call
-/// [`wake`] after the commit to send it at once.
+/// [`wake`] after the commit to send it at once. A mail of a service without its own sender
+/// gets the service's sender name and address ([`super::layouts::SenderInfo`]).
 pub fn enqueue(conn: &mut DbConn, new: &NewMail) -> QueryResult<(i64, String)> {
     let message_id = if new.mail.message_id.is_empty() {
         new_message_id(conn)?
@@ -140,7 +141,17 @@ pub fn enqueue(conn: &mut DbConn, new: &NewMail) -> QueryResult<(i64, String)> {
         new.mail.message_id.clone()
     };
     let t = now();
-    let m = &new.mail;
+    let mut m = new.mail.clone();
+    // Mail about a service goes out under the service's sender name and address unless the
+    // caller chose its own.
+    if let Some(service_id) = new.service_id
+        && m.from_address.is_empty()
+        && m.from_name.is_empty()
+    {
+        let sender = super::layouts::SenderInfo::load(conn, service_id)?;
+        m.from_name = sender.name;
+        m.from_address = sender.address;
+    }
     let id = diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::service_id.eq(new.service_id),

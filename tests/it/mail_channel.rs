@@ -1132,3 +1132,107 @@ async fn a_deferring_relay_delays_mail_without_losing_it_and_a_restart_resends_i
     assert_eq!(mails.len(), 2);
     assert_eq!(statuses(&app)[1].1, "sent");
 }
+
+/// Issue 5's done-when, end to end: a Korean customer mails the support address with an
+/// attachment; the receipt and the answer leave under the service's sender; the agent answers
+/// in the console's processing form; the customer's reply to that answer lands in the same
+/// ticket; mail from the service's own sender address is never turned into a ticket.
+#[actix_web::test]
+async fn a_korean_mail_is_answered_in_the_console_and_the_reply_lands_in_the_same_ticket() {
+    use crate::ticket_detail::{form_state, page_path, process_form};
+
+    let (app, _fx, admin) = start().await;
+    let r = admin
+        .post_form(
+            "/demo/console/settings/mail-layouts/sender",
+            &[
+                ("sender_name", "Acme 고객센터"),
+                ("sender_address", "help@acme.test"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let mb = new_mailbox();
+    let account = add_account(&app, &admin, &mb, false).await;
+    mb.append(&korean_mail("<kr-e2e@example.kr>")).await;
+    poll(&app, account).await;
+    let t = all_tickets(&app).remove(0);
+    assert_eq!(t.channel, "email");
+    assert_eq!(t.subject, "환불 문의드립니다");
+
+    // The receipt leaves under the service's sender, threaded to the customer's mail.
+    let mails = app.smtp.wait_for(1).await;
+    assert_eq!(mails[0].from, "help@acme.test");
+    assert_eq!(mails[0].to, ["minsu@example.kr"]);
+    let receipt = mails[0].parsed();
+    let from = receipt.from().and_then(|f| f.first()).expect("From");
+    assert_eq!(from.name(), Some("Acme 고객센터"));
+    assert_eq!(receipt.in_reply_to().as_text(), Some("kr-e2e@example.kr"));
+
+    // The agent sees the message and its attachment in the console and answers it.
+    let page = admin.get(&page_path(&t.public_id)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("주문한 상품을 환불하고 싶습니다."));
+    assert!(page.text.contains("영수증.png"), "the attachment is listed");
+    let (version, token) = form_state(&page);
+    let r = admin
+        .post_multipart(
+            &format!("{}/process", page_path(&t.public_id)),
+            process_form(
+                &version,
+                &token,
+                "resolve",
+                "<p>환불 처리해 드렸습니다.</p>",
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(app.ticket(t.id).status, "solved");
+    let mails = app.smtp.wait_for(2).await;
+    let answer = &mails[1];
+    assert_eq!(answer.from, "help@acme.test");
+    assert!(
+        answer.html().contains("환불 처리해 드렸습니다."),
+        "{}",
+        answer.data
+    );
+    assert!(answer.subject().ends_with(&format!("[#{}]", t.public_id)));
+    let parsed = answer.parsed();
+    assert_eq!(parsed.in_reply_to().as_text(), Some("kr-e2e@example.kr"));
+    let answer_mid = format!("<{}>", parsed.message_id().expect("Message-ID"));
+    let references = parsed.references().as_text_list().unwrap_or_default();
+    assert!(
+        references.contains(&"kr-e2e@example.kr".into()),
+        "{references:?}"
+    );
+
+    // The customer replies to the answer (In-Reply-To names it, the subject is re-encoded):
+    // the reply lands in the same ticket and reopens it.
+    let subject = word_b("UTF-8", format!("RE: {}", answer.subject()).as_bytes());
+    mb.append(&plain(
+        "=?UTF-8?B?6rmA66+87IiY?= <minsu@example.kr>",
+        &subject,
+        "<kr-e2e-reply@example.kr>",
+        &format!("In-Reply-To: {answer_mid}\r\nReferences: <kr-e2e@example.kr> {answer_mid}\r\n"),
+        "확인했습니다. 그런데 영수증이 아직 안 왔어요.",
+    ))
+    .await;
+    // Our own sender address mailing the support box is never a ticket (no loop).
+    mb.append(&plain(
+        "Acme 고객센터 <HELP@acme.test>",
+        "Re: 환불 문의드립니다",
+        "<own-sender@acme.test>",
+        "",
+        "a copy of our own answer",
+    ))
+    .await;
+    poll(&app, account).await;
+    assert_eq!(all_tickets(&app).len(), 1, "no new ticket");
+    assert_eq!(app.ticket(t.id).status, "open", "the solved ticket reopens");
+    let page = admin.get(&page_path(&t.public_id)).await;
+    assert!(page.text.contains("영수증이 아직 안 왔어요."));
+    let reasons: Vec<String> = quarantined(&app).into_iter().map(|q| q.0).collect();
+    assert_eq!(reasons, ["own_address"]);
+    // A reply is no new inquiry: no second receipt.
+    assert_eq!(receipts(&app).len(), 1);
+}

@@ -23,13 +23,11 @@ use crate::db::schema::group_members;
 use crate::error::AppError;
 use crate::help_center::content::text_to_html;
 use crate::i18n::{self, Lang};
+use crate::mail::layouts::LayoutKind;
 use crate::mail::outbox;
 use crate::services::model::Service;
 use crate::tickets::Ticket;
-use crate::tickets::lifecycle::{
-    self, Action, AssignKind, LifecycleError, ProcessInput,
-};
-use crate::mail::layouts::LayoutKind;
+use crate::tickets::lifecycle::{self, Action, AssignKind, LifecycleError, ProcessInput};
 use crate::tickets::mailer::{self, MailEnv};
 use crate::web::{self as w, FormErrors, PageCtx};
 
