@@ -1,7 +1,8 @@
 //! Ticket-console benchmark: fills a service with realistic tickets (the `bench seed` generator),
 //! then times every saved view's first page, the searches by e-mail, ticket ID and subject word,
-//! the polling endpoint, and opening a ticket (its queries: the ticket, timeline, events, field
-//! values and attachments) — the pages through the real server on a real port.
+//! the polling endpoint, and opening a ticket — the pages through the real server on a real port,
+//! and opening a ticket also at the query level (the ticket, timeline, events, field values and
+//! attachments) to show where the page's time goes.
 //!
 //! `cargo bench --bench tickets` (SQLite in a temporary directory) or with
 //! `BENCH_DATABASE_URL=postgres://…` (an empty database, or one seeded before with
@@ -311,6 +312,7 @@ async fn main() {
         .iter()
         .map(|(p, _)| format!("{l}/search?search=1&ticket_id={p}"))
         .collect();
+    let opens: Vec<String> = samples.iter().map(|(p, _)| format!("{l}/{p}")).collect();
     let pages: Vec<(&str, Vec<String>)> = vec![
         ("My processing (default view)", one(l.to_string())),
         ("My on hold", one(format!("{l}?view=mine_hold"))),
@@ -356,6 +358,7 @@ async fn main() {
             "Poll for new tickets",
             one(format!("{l}/poll?view=all&after={top}")),
         ),
+        ("Open a ticket (the whole page)", opens),
     ];
     let mut rows = Vec::new();
     for (name, paths) in &pages {
