@@ -102,7 +102,9 @@
 })();
 
 // Inquiry-surge alerts: a server-sent event stream per service console; each alert becomes a
-// browser notification (when the agent allowed them) and an on-page toast.
+// browser notification (when the agent allowed them) and an on-page toast. Only one tab of a
+// browser holds the stream (a Web Lock elects it) and passes alerts to the other tabs over a
+// BroadcastChannel, so many open console tabs never use up the browser's connections.
 (function () {
   var holder = document.getElementById("oc-alerts");
   if (!holder || !window.EventSource) return;
@@ -112,19 +114,56 @@
       document.removeEventListener("click", ask);
     });
   }
-  var source = new EventSource(holder.getAttribute("data-stream"));
-  source.addEventListener("surge", function (ev) {
-    var data = {};
-    try { data = JSON.parse(ev.data); } catch (e) { return; }
-    var title = holder.getAttribute("data-title") || "";
+  var url = holder.getAttribute("data-stream");
+  var title = holder.getAttribute("data-title") || "";
+
+  function toast(data) {
+    var el = document.createElement("div");
+    el.className = "toast surge-toast";
+    el.setAttribute("role", "alert");
+    el.textContent = title + ": " + data.message;
+    document.body.appendChild(el);
+    setTimeout(function () { el.remove(); }, 15000);
+  }
+
+  function notify(data) {
     if (window.Notification && Notification.permission === "granted") {
       new Notification(title, { body: data.message });
     }
-    var toast = document.createElement("div");
-    toast.className = "toast surge-toast";
-    toast.setAttribute("role", "alert");
-    toast.textContent = title + ": " + data.message;
-    document.body.appendChild(toast);
-    setTimeout(function () { toast.remove(); }, 15000);
+  }
+
+  var channel = window.BroadcastChannel ? new BroadcastChannel("oc-alerts " + url) : null;
+  if (channel) channel.onmessage = function (ev) { if (ev.data && ev.data.message) toast(ev.data); };
+
+  var source = null;
+  var release = null;
+  function open() {
+    source = new EventSource(url);
+    source.addEventListener("surge", function (ev) {
+      var data = {};
+      try { data = JSON.parse(ev.data); } catch (e) { return; }
+      notify(data);
+      toast(data);
+      if (channel) channel.postMessage(data);
+    });
+  }
+  function connect() {
+    if (source || release) return;
+    if (navigator.locks && channel) {
+      navigator.locks.request("oc-alerts " + url, function () {
+        return new Promise(function (resolve) { release = resolve; open(); });
+      });
+    } else {
+      open();
+    }
+  }
+  // Close the stream when the page is left (also into the back-forward cache): a stream left
+  // open holds one of the browser's few connections to the server and stalls the next pages;
+  // another tab then takes the lock and the stream over.
+  window.addEventListener("pagehide", function () {
+    if (source) { source.close(); source = null; }
+    if (release) { release(); release = null; }
   });
+  window.addEventListener("pageshow", connect);
+  connect();
 })();

@@ -81,10 +81,14 @@ impl InternalReason {
 }
 
 /// The i18n key of the status label agents see (SPEC §7.1): the spam box and the transfer
-/// sub-states take precedence over the plain status.
+/// sub-states take precedence over the plain status — the sub-states only until the agent
+/// resolves the ticket (or it is completed): then the transfer is history and the status shows.
 pub fn agent_label_key(t: &Ticket) -> &'static str {
     if t.is_spam {
         return "ticket.status.spam";
+    }
+    if matches!(t.status(), Status::Solved | Status::Closed) {
+        return status_label_key(t.status());
     }
     match t.transfer_state() {
         TransferState::IssueInProgress => return "ticket.status.transfer_in_progress",
@@ -92,6 +96,19 @@ pub fn agent_label_key(t: &Ticket) -> &'static str {
         TransferState::None => {}
     }
     status_label_key(t.status())
+}
+
+/// The CSS class (suffix) of the label [`agent_label_key`] picks: `spam`, `transfer` while a
+/// transfer sub-state is shown, otherwise the status code.
+pub fn agent_label_class(t: &Ticket) -> &'static str {
+    let key = agent_label_key(t);
+    if key == "ticket.status.spam" {
+        "spam"
+    } else if key.starts_with("ticket.status.transfer") {
+        "transfer"
+    } else {
+        t.status().as_str()
+    }
 }
 
 /// The i18n key of a plain status's agent label.

@@ -36,7 +36,7 @@ fn answer(app: &TestApp, id: i64, actor: i64, action: Action, body: &str) {
 }
 
 /// Asks for the link and follows it; returns the signed-in client.
-async fn sign_in(app: &TestApp, email: &str, mails_before: usize) -> Client {
+pub async fn sign_in(app: &TestApp, email: &str, mails_before: usize) -> Client {
     let visitor = app.client();
     let form = visitor.get(LIST).await;
     assert_eq!(form.status, 200);

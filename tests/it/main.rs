@@ -23,6 +23,7 @@ mod help_center;
 mod inquiry;
 mod lifecycle;
 mod mail_channel;
+mod morning;
 mod openapi;
 mod openapi_admin;
 mod openapi_client;

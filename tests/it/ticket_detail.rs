@@ -68,7 +68,7 @@ pub async fn agent(app: &TestApp, service_id: i64, login: &str) -> (i64, Client)
     (id, app.login(login).await)
 }
 
-fn set_member(app: &TestApp, service_id: i64, user_id: i64, column: &str, on: bool) {
+pub fn set_member(app: &TestApp, service_id: i64, user_id: i64, column: &str, on: bool) {
     let column = column.to_string();
     app.db(move |c| {
         let q = service_members::table
@@ -105,7 +105,7 @@ pub fn create_service(app: &TestApp, code: &str, kind: ServiceKind) -> i64 {
         .unwrap()
 }
 
-fn add_category(app: &TestApp, service_id: i64, tree: &str, name: &str) -> i64 {
+pub fn add_category(app: &TestApp, service_id: i64, tree: &str, name: &str) -> i64 {
     let (tree, names) = (tree.to_string(), format!("{{\"en\":\"{name}\"}}"));
     let now = opencontact::db::now();
     app.db(move |c| {

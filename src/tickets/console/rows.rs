@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{agent_groups, customers, ticket_stars, tickets, users};
 use crate::help_center::content::local_display;
-use crate::tickets::lifecycle::{TransferState, agent_label_key};
+use crate::tickets::lifecycle::{agent_label_class as status_class, agent_label_key};
 use crate::tickets::{Channel, Priority, Ticket};
 
 /// One line of the ticket list.
@@ -72,17 +72,6 @@ impl Row {
     pub fn check_value(&self) -> String {
         format!("{}:{}", self.id, self.version)
     }
-}
-
-/// The CSS class of a ticket's status label.
-fn status_class(t: &Ticket) -> &'static str {
-    if t.is_spam {
-        return "spam";
-    }
-    if t.transfer_state() != TransferState::None {
-        return "transfer";
-    }
-    t.status().as_str()
 }
 
 type Joined = (

@@ -314,6 +314,9 @@ pub struct DetailPage {
     pub transfer_href: Option<String>,
     /// Reply templates.
     pub templates: TemplatePanel,
+    /// The key under which the viewer's frame layout (collapsed, pinned, widths, widescreen)
+    /// is remembered in the browser: one per user.
+    pub frames_key: String,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -939,13 +942,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
             .unwrap_or_default(),
     };
     let status_label = i18n::t(lang, lifecycle::agent_label_key(t));
-    let status_class = if t.is_spam {
-        "spam".to_string()
-    } else if t.transfer_state() != TransferState::None {
-        t.transfer_state.clone()
-    } else {
-        t.status.clone()
-    };
+    let status_class = lifecycle::agent_label_class(t).to_string();
     let header = Header {
         public_id: t.public_id.clone(),
         subject: t.subject.clone(),
@@ -1157,6 +1154,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
             ctx
         },
         list_href: tickets_base(code),
+        frames_key: format!("oc.ticketFrames.{}", s.user().id),
         version: t.version,
         timeline: timeline_items,
         origin_history,

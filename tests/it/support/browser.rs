@@ -115,6 +115,86 @@ impl Browser {
             .unwrap();
     }
 
+    /// Opens a path of the app.
+    pub async fn open(&self, base: &str, path: &str) {
+        self.client
+            .goto(&format!("{base}{path}"))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    /// Scrolls an element to the middle of the window and clicks it (the sticky top bar never
+    /// covers it). An element that htmx replaced meanwhile is looked up again.
+    pub async fn click(&self, css: &str) {
+        let mut last = String::new();
+        for _ in 0..20 {
+            let el = self.wait_css(css).await;
+            let scrolled = self
+                .client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center'})",
+                    vec![serde_json::to_value(&el).unwrap()],
+                )
+                .await;
+            let clicked = match scrolled {
+                Ok(_) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) => {
+                    last = e.to_string();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        panic!("click {css}: {last}");
+    }
+
+    /// Types into a field (after clearing it; a rich-text editor is typed into as is).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.wait_css(css).await;
+        if el.attr("contenteditable").await.ok().flatten().is_none() {
+            el.clear().await.unwrap();
+        }
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
+            .await
+            .unwrap();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Picks the option with `value` of a select.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.click(&format!("{css} option[value='{value}']")).await;
+    }
+
+    /// The text of the first element matching `css` (empty when there is none).
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(fantoccini::Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits (bounded) until the element's text contains `needle`; returns the text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.text(css).await;
+            if last.contains(needle) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {needle:?}; last text: {last:?}");
+    }
+
     /// Saves a screenshot under `target/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
