@@ -101,13 +101,15 @@ pub fn agent_label_key(t: &Ticket) -> &'static str {
 /// The CSS class (suffix) of the label [`agent_label_key`] picks: `spam`, `transfer` while a
 /// transfer sub-state is shown, otherwise the status code.
 pub fn agent_label_class(t: &Ticket) -> &'static str {
-    let key = agent_label_key(t);
-    if key == "ticket.status.spam" {
+    let status = t.status();
+    if t.is_spam {
         "spam"
-    } else if key.starts_with("ticket.status.transfer") {
+    } else if !matches!(status, Status::Solved | Status::Closed)
+        && t.transfer_state() != TransferState::None
+    {
         "transfer"
     } else {
-        t.status().as_str()
+        status.as_str()
     }
 }
 
