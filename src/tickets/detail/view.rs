@@ -314,6 +314,8 @@ pub struct DetailPage {
     pub transfer_href: Option<String>,
     /// Reply templates.
     pub templates: TemplatePanel,
+    /// Dooray! transfer, badge and conversation.
+    pub dooray: crate::dooray::panel::Panel,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -504,6 +506,7 @@ struct Loaded {
     other: OtherTickets,
     templates: TemplatePanel,
     im_services: bool,
+    dooray: crate::dooray::panel::Raw,
 }
 
 fn user_names(conn: &mut DbConn, ids: &HashSet<i64>) -> QueryResult<HashMap<i64, String>> {
@@ -679,6 +682,7 @@ fn load(
         panel_resolution.or(ticket.resolution_category_id),
     )?;
     let im_services = service.kind() == ServiceKind::Consultation && has_im_services(conn)?;
+    let dooray = crate::dooray::panel::load(conn, service, &ticket)?;
     Ok(Loaded {
         ticket,
         entries: entry_rows,
@@ -700,6 +704,7 @@ fn load(
         other,
         templates,
         im_services,
+        dooray,
     })
 }
 
@@ -815,7 +820,8 @@ impl Names<'_> {
             "completed" => i18n::t(l, "ticket.detail.event.completed"),
             "spam_restored" => i18n::t(l, "ticket.detail.event.spam_restored"),
             "fields_updated" => i18n::t(l, "ticket.detail.event.fields_updated"),
-            other => other.to_string(),
+            other => crate::dooray::panel::event_text(l, other, &e.detail)
+                .unwrap_or_else(|| other.to_string()),
         };
         Some(text)
     }
@@ -1177,6 +1183,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         spam_actions: is_admin && t.is_spam,
         transfer_href,
         templates: l.templates,
+        dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
         t: header,
         base,
     }
