@@ -1153,3 +1153,122 @@ async fn the_transferred_view_splits_by_type_and_lifecycle_guards_hold() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.texts(".tc-subject a"), vec!["Sent to Dooray"]);
 }
+
+#[actix_web::test]
+async fn issue_management_tickets_transfer_to_dooray_too() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let fake = Fake::start().await;
+    let im = opencontact::services::model::NewService {
+        code: "issues".into(),
+        kind: ServiceKind::Issue,
+        name: "Issues".into(),
+        languages: vec![opencontact::i18n::Lang::En],
+        default_lang: opencontact::i18n::Lang::En,
+        timezone: "UTC".into(),
+        editor_type: opencontact::db::types::EditorType::Html,
+    };
+    let im_id = app
+        .state
+        .db
+        .write_blocking(|c| opencontact::services::model::Service::create(c, &im))
+        .unwrap();
+    app.add_to_service(im_id, fx.admin_id, "admin");
+    let admin = app.login("admin").await;
+    let base = "/issues/console/settings/dooray";
+    assert_eq!(admin.get(base).await.status, 200);
+    let r = admin
+        .post_form(
+            &format!("{base}/orgs"),
+            &[
+                ("name", "Acme"),
+                ("tenant_ref", TENANT),
+                ("api_base", &fake.base),
+                ("token", TOKEN),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = admin
+        .post_form(
+            &format!("{}/projects", r.location()),
+            &[
+                ("name", "Dev"),
+                ("url", "https://acme.dooray.com/project/5005"),
+                ("project_ref", ""),
+                ("registrant_ref", "M-DEFAULT"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = admin
+        .post_form(
+            base,
+            &[
+                ("enabled", "on"),
+                ("subject_template", "#{subject}"),
+                ("body_template", "<p>#{inquiry}</p>"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let (tid, pid) = app.create_ticket(im_id, "Escalated bug", "dev@example.com");
+    let page = admin.get(&format!("/issues/console/tickets/{pid}")).await;
+    let href = page.texts("#dooray-transfer-link");
+    assert_eq!(href.len(), 1, "{}", page.text);
+    let dialog = admin
+        .get(&format!("/issues/console/tickets/{pid}/dooray"))
+        .await;
+    let sel = scraper::Selector::parse("input[name=version]").unwrap();
+    let version = dialog
+        .doc()
+        .select(&sel)
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_string();
+    let sel = scraper::Selector::parse("#f-project_id option[selected]").unwrap();
+    let project = dialog
+        .doc()
+        .select(&sel)
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_string();
+    let r = admin
+        .post_form(
+            &format!("/issues/console/tickets/{pid}/dooray"),
+            &[
+                ("project_id", &project),
+                ("subject", "Escalated bug"),
+                ("body", "<p>See ticket</p>"),
+                ("tags", ""),
+                ("assignees", ""),
+                ("priority", "none"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(
+        fake.calls("POST", "/project/v1/projects/5005/posts").len(),
+        1
+    );
+    assert_eq!(
+        app.ticket(tid).transfer_state(),
+        TransferState::DoorayTransferred
+    );
+    // The webhook of another service's registration does not reach it.
+    let post = post_ref_of(&app, tid);
+    let done = hook_payload("postWorkflowChanged", TENANT, "5005", &post, "closed").to_string();
+    assert_eq!(send_hook(&app, "demo", &done).await.0, 403);
+    assert_eq!(send_hook(&app, "issues", &done).await.0, 200);
+    assert_eq!(
+        app.ticket(tid).transfer_state(),
+        TransferState::DoorayAnswered
+    );
+}
