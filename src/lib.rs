@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod customers;
 pub mod db;
+pub mod dooray;
 pub mod error;
 pub mod fields;
 pub mod help_center;

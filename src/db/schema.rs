@@ -896,3 +896,100 @@ diesel::table! {
 diesel::joinable!(reply_template_links -> reply_templates (template_id));
 diesel::joinable!(reply_templates -> services (service_id));
 diesel::allow_tables_to_appear_in_same_query!(reply_templates, reply_template_links, services,);
+
+// Dooray! transfer (migration 000170): settings, organizations, projects, member keys, tasks and
+// their mirrored conversation.
+diesel::table! {
+    dooray_settings (service_id) {
+        service_id -> BigInt,
+        enabled -> Bool,
+        paused -> Bool,
+        subject_template -> Text,
+        body_template -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dooray_orgs (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        tenant_ref -> Text,
+        api_base -> Text,
+        token_enc -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dooray_projects (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        url -> Text,
+        project_ref -> Text,
+        registrant_ref -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dooray_member_keys (org_id, user_id) {
+        org_id -> BigInt,
+        user_id -> BigInt,
+        member_ref -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dooray_tasks (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        ticket_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        tenant_ref -> Text,
+        project_ref -> Text,
+        post_ref -> Text,
+        task_number -> Text,
+        web_url -> Text,
+        subject -> Text,
+        body -> Text,
+        workflow_class -> Text,
+        workflow_name -> Text,
+        registrant_ref -> Text,
+        active -> Bool,
+        client_token -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dooray_comments (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        comment_ref -> Text,
+        outgoing -> Bool,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dooray_projects -> dooray_orgs (org_id));
+diesel::joinable!(dooray_member_keys -> dooray_orgs (org_id));
+diesel::joinable!(dooray_comments -> dooray_tasks (task_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    dooray_settings,
+    dooray_orgs,
+    dooray_projects,
+    dooray_member_keys,
+    dooray_tasks,
+    dooray_comments,
+);

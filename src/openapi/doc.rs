@@ -747,6 +747,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Notices (legacy)",
         "Delete an unused heading.",
     ),
+    ep(
+        "P37",
+        "POST",
+        "/{serviceId}/api/v2/dooray/hook",
+        Public,
+        "Dooray!",
+        "Dooray! project webhook: task workflow changes and comments of transferred tickets.",
+    ),
 ];
 
 /// The path parameters of a template (`{serviceId}` → `serviceId`).
@@ -790,6 +798,34 @@ fn envelope_schema() -> Value {
             }
         }
     })
+}
+
+/// The request body of P37: Dooray's project-webhook payload (the fields OpenContact reads).
+fn dooray_hook_body() -> Value {
+    let id = json!({"type": "object", "properties": {"id": {"type": "string"}}});
+    json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object",
+        "required": ["tenant", "project"],
+        "properties": {
+            "webhookType": {"type": "string", "example": "postWorkflowChanged"},
+            "hookEventType": {"type": "string",
+                "description": "postWorkflowChanged or postCommentCreated; other events are ignored."},
+            "tenant": id,
+            "project": id,
+            "source": {"type": "object", "properties": {"member": {"type": "object", "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"},
+                "userCode": {"type": "string"}, "emailAddress": {"type": "string"}}}}},
+            "post": {"type": "object", "properties": {
+                "id": {"type": "string"}, "number": {"type": "integer"},
+                "subject": {"type": "string"},
+                "workflowClass": {"type": "string", "enum": ["backlog", "registered", "working", "closed"]},
+                "workflow": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}},
+            "comment": {"type": "object", "properties": {
+                "id": {"type": "string"},
+                "body": {"type": "object", "properties": {
+                    "mimeType": {"type": "string"}, "content": {"type": "string"}}}}}
+        }
+    }}}})
 }
 
 /// The OpenAPI 3 document of [`ENDPOINTS`].
@@ -845,6 +881,13 @@ pub fn openapi_document(base_url: &str) -> Value {
                         "returnUrl": {"type": "string"}}}}}});
             }
             Auth::None => {}
+        }
+        if e.id == "P37" {
+            op["requestBody"] = dooray_hook_body();
+            op["responses"]["400"] =
+                json!({"description": "Malformed JSON body, or larger than 512 KiB."});
+            op["responses"]["403"] =
+                json!({"description": "tenant.id or project.id not registered for the service."});
         }
         if matches!(e.method, "POST" | "PUT") && op.get("requestBody").is_none() {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});

@@ -359,6 +359,10 @@ fn public_routes(cfg: &mut web::ServiceConfig) {
     .route(
         &v("/ticket/attachments/{id}"),
         web::get().to(public_v2::ticket_attachment),
+    )
+    .route(
+        &v("/dooray/hook"),
+        web::post().to(crate::dooray::hook::receive),
     );
 }
 

@@ -33,6 +33,33 @@ text_enum! {
         IssueInProgress = "issue_in_progress",
         /// The issue ticket was held or resolved; the consultation agent follows up.
         IssueAnswered = "issue_answered",
+        /// A Dooray! task was created for the ticket (SPEC §5.8).
+        DoorayTransferred = "dooray_transferred",
+        /// The Dooray! task is in progress (its workflow moved to "working").
+        DoorayInProgress = "dooray_in_progress",
+        /// The Dooray! task is done; comments stop and the ticket may be transferred again.
+        DoorayAnswered = "dooray_answered",
+    }
+}
+
+impl TransferState {
+    /// Whether this is one of the Dooray! sub-states (SPEC §7.1).
+    pub fn is_dooray(self) -> bool {
+        matches!(
+            self,
+            TransferState::DoorayTransferred
+                | TransferState::DoorayInProgress
+                | TransferState::DoorayAnswered
+        )
+    }
+
+    /// Whether a Dooray! task of the ticket is still open (transferred or in progress): the
+    /// "Dooray comment" button shows and a new transfer waits for the answer.
+    pub fn dooray_open(self) -> bool {
+        matches!(
+            self,
+            TransferState::DoorayTransferred | TransferState::DoorayInProgress
+        )
     }
 }
 
@@ -93,6 +120,9 @@ pub fn agent_label_key(t: &Ticket) -> &'static str {
     match t.transfer_state() {
         TransferState::IssueInProgress => return "ticket.status.transfer_in_progress",
         TransferState::IssueAnswered => return "ticket.status.transfer_answered",
+        TransferState::DoorayTransferred => return "dooray.status.transferred",
+        TransferState::DoorayInProgress => return "dooray.status.in_progress",
+        TransferState::DoorayAnswered => return "dooray.status.answered",
         TransferState::None => {}
     }
     status_label_key(t.status())
@@ -516,6 +546,64 @@ pub fn transferred(conn: &mut DbConn, t: &Ticket, actor: i64, im_ticket_id: i64)
     )?;
     crate::automation::engine::ticket_updated(conn, t)?;
     Ok(())
+}
+
+/// Records that a Dooray! task was created for the ticket (SPEC §5.8, §7.2): the ticket shows
+/// "Dooray transfer completed". Refused while an issue-management transfer or another Dooray!
+/// task is still open; an answered Dooray! transfer may be transferred again. An unassigned
+/// ticket is assigned to the transferring agent and a new or solved one is worked again
+/// (`open`), as for a transfer to issue management. `task` (the task number or ID) goes into
+/// the event.
+pub fn dooray_transferred(conn: &mut DbConn, t: &Ticket, actor: i64, task: &str) -> Result<()> {
+    ensure_workable(t)?;
+    match t.transfer_state() {
+        TransferState::IssueInProgress => return Err(LifecycleError::AlreadyTransferred),
+        s if s.dooray_open() => return Err(LifecycleError::NotAllowed),
+        _ => {}
+    }
+    claim(conn, t)?;
+    diesel::update(tickets::table.filter(tickets::id.eq(t.id)))
+        .set(tickets::transfer_state.eq(TransferState::DoorayTransferred.as_str()))
+        .execute(conn)?;
+    if t.assignee_id.is_none() {
+        diesel::update(tickets::table.filter(tickets::id.eq(t.id)))
+            .set(tickets::assignee_id.eq(Some(actor)))
+            .execute(conn)?;
+    }
+    if matches!(t.status(), Status::New | Status::Solved) {
+        set_status(conn, t.id, Status::Open)?;
+    }
+    record_event(conn, t.id, "dooray_transferred", Some(actor), task)?;
+    crate::automation::engine::ticket_updated(conn, t)?;
+    Ok(())
+}
+
+/// A Dooray! webhook moved the ticket's task (SPEC §7.2): `to` is one of the Dooray!
+/// sub-states. Applies only while the ticket is in a Dooray! sub-state (a later transfer to
+/// issue management wins) and is neither completed nor in the spam box; returns whether the
+/// sub-state changed. A webhook never holds a stale form, so the version is re-read here.
+pub fn dooray_progress(conn: &mut DbConn, t: &Ticket, to: TransferState) -> Result<bool> {
+    if !to.is_dooray() {
+        return Err(LifecycleError::NotAllowed);
+    }
+    let current: Ticket = tickets::table
+        .find(t.id)
+        .select(Ticket::as_select())
+        .first(conn)?;
+    let from = current.transfer_state();
+    if !from.is_dooray() || from == to || current.is_spam || current.status() == Status::Closed {
+        return Ok(false);
+    }
+    diesel::update(tickets::table.filter(tickets::id.eq(t.id)))
+        .set((
+            tickets::transfer_state.eq(to.as_str()),
+            tickets::version.eq(current.version + 1),
+            tickets::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    record_event(conn, t.id, "dooray_state", None, to.as_str())?;
+    crate::automation::engine::ticket_updated(conn, &current)?;
+    Ok(true)
 }
 
 /// A customer follow-up (help-center history, mail reply, API): adds the customer's entry;

@@ -318,6 +318,13 @@ impl PageCtx {
         }
         if a.is_service_admin() {
             push(
+                format!("/{code}/console/settings/dooray"),
+                "dooray.nav",
+                false,
+            );
+        }
+        if a.is_service_admin() {
+            push(
                 format!("/{code}/console/settings/authentication"),
                 "openapi.nav.authentication",
                 false,

@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::help_center::routes(cfg);
     crate::mail::routes(cfg);
     crate::tickets::detail::routes(cfg);
+    crate::dooray::routes(cfg);
     crate::openapi::routes(cfg);
     // Must stay last: answers unknown Open API paths with the JSON envelope.
     crate::openapi::fallback_routes(cfg);

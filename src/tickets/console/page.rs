@@ -346,6 +346,8 @@ pub fn today(tz: Tz) -> (NaiveDate, chrono::NaiveDateTime) {
 struct Loaded {
     menu_counts: Vec<(View, i64)>,
     group_counts: Vec<(i64, String, i64)>,
+    /// "All transferred" split by type (issue management, Dooray!).
+    transfer_counts: Vec<(View, i64)>,
     status_counts: Vec<(View, i64)>,
     board: Board,
     options: SearchOptions,
@@ -414,6 +416,14 @@ pub async fn render(
                     views::count_view(c, sid, &views::slices(View::MyGroups, &who, Some(*gid)))?;
                 group_counts.push((*gid, name.clone(), n));
             }
+            let mut transfer_counts = Vec::new();
+            for v in View::TRANSFER_TYPES
+                .into_iter()
+                .filter(|v| v.available(kind))
+            {
+                let n = views::count_view(c, sid, &views::slices(v, &who, None))?;
+                transfer_counts.push((v, n));
+            }
             let mut status_counts = Vec::new();
             for v in [View::MyOpen, View::MyHold, View::MyTransfers] {
                 if !v.available(kind) {
@@ -469,6 +479,7 @@ pub async fn render(
             Ok(Loaded {
                 menu_counts,
                 group_counts,
+                transfer_counts,
                 status_counts,
                 board,
                 options,
@@ -504,6 +515,18 @@ pub async fn render(
                         label: name.clone(),
                         count: views::count_label(*n),
                         active: current_view == Some(View::MyGroups) && current_group == Some(*gid),
+                        sub: Vec::new(),
+                    })
+                    .collect()
+            } else if *v == View::Transferred {
+                loaded
+                    .transfer_counts
+                    .iter()
+                    .map(|(tv, n)| ViewLink {
+                        href: view_href(&base, *tv, None, false),
+                        label: t(tv.label_key()),
+                        count: views::count_label(*n),
+                        active: current_view == Some(*tv),
                         sub: Vec::new(),
                     })
                     .collect()
@@ -563,6 +586,9 @@ pub async fn render(
             .find(|(g, _, _)| Some(*g) == current_group)
             .map(|(_, name, _)| format!("{} · {name}", t("ticket.view.groups")))
             .unwrap_or_else(|| t("ticket.view.groups")),
+        Some(v @ (View::TransferredIssue | View::TransferredDooray)) => {
+            format!("{} · {}", t("ticket.view.transferred"), t(v.label_key()))
+        }
         Some(v) => t(v.label_key()),
         None => t("ticket.search.results"),
     };

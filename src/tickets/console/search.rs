@@ -172,6 +172,18 @@ impl StatusFilter {
             TransferState::IssueAnswered.as_str(),
             "ticket.status.transfer_answered",
         ));
+        v.push((
+            TransferState::DoorayTransferred.as_str(),
+            "dooray.status.transferred",
+        ));
+        v.push((
+            TransferState::DoorayInProgress.as_str(),
+            "dooray.status.in_progress",
+        ));
+        v.push((
+            TransferState::DoorayAnswered.as_str(),
+            "dooray.status.answered",
+        ));
         v
     }
 

@@ -42,10 +42,14 @@ pub enum View {
     Unassigned,
     /// All tickets of my groups (one group when `group` is given).
     MyGroups,
-    /// All tickets transferred to issue management (consultation services only).
+    /// All tickets transferred to issue management or Dooray! (consultation services only).
     Transferred,
     /// The spam box.
     Spam,
+    /// "All transferred", those sent to issue management only (a sub-link of the view).
+    TransferredIssue,
+    /// "All transferred", those sent to Dooray! only (a sub-link of the view).
+    TransferredDooray,
 }
 
 impl View {
@@ -75,6 +79,8 @@ impl View {
             View::MyGroups => "groups",
             View::Transferred => "transferred",
             View::Spam => "spam",
+            View::TransferredIssue => "transferred_issue",
+            View::TransferredDooray => "transferred_dooray",
         }
     }
 
@@ -83,6 +89,7 @@ impl View {
         [View::MyTransfers]
             .into_iter()
             .chain(View::MENU)
+            .chain(View::TRANSFER_TYPES)
             .find(|v| v.code() == s)
     }
 
@@ -99,19 +106,43 @@ impl View {
             View::MyGroups => "ticket.view.groups",
             View::Transferred => "ticket.view.transferred",
             View::Spam => "ticket.view.spam",
+            View::TransferredIssue => "dooray.view.issue",
+            View::TransferredDooray => "dooray.view.dooray",
         }
     }
+
+    /// "All transferred" split by type: the sub-links under the view.
+    pub const TRANSFER_TYPES: [View; 2] = [View::TransferredIssue, View::TransferredDooray];
 
     /// Whether the view exists in a service of this kind (issue management has no transfers
     /// of its own).
     pub fn available(self, kind: ServiceKind) -> bool {
-        !matches!(self, View::Transferred | View::MyTransfers) || kind == ServiceKind::Consultation
+        !matches!(
+            self,
+            View::Transferred
+                | View::MyTransfers
+                | View::TransferredIssue
+                | View::TransferredDooray
+        ) || kind == ServiceKind::Consultation
     }
 }
 
-/// Transfer sub-states other than "none", each its own index range.
-const TRANSFER_STATES: [TransferState; 2] =
-    [TransferState::IssueInProgress, TransferState::IssueAnswered];
+/// Transfer sub-states other than "none", each its own index range: issue management first,
+/// then Dooray!.
+const TRANSFER_STATES: [TransferState; 5] = [
+    TransferState::IssueInProgress,
+    TransferState::IssueAnswered,
+    TransferState::DoorayTransferred,
+    TransferState::DoorayInProgress,
+    TransferState::DoorayAnswered,
+];
+
+/// The transfer sub-states of a still open transfer ("my transfers").
+const OPEN_TRANSFER_STATES: [TransferState; 3] = [
+    TransferState::IssueInProgress,
+    TransferState::DoorayTransferred,
+    TransferState::DoorayInProgress,
+];
 
 /// One index range of tickets: every set column must be equal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -195,12 +226,15 @@ pub fn slices(view: View, who: &Viewer, group: Option<i64>) -> Vec<Slice> {
             spam: not_spam,
             ..Slice::default()
         }],
-        View::MyTransfers => vec![Slice {
-            assignee: me,
-            transfer: Some(TransferState::IssueInProgress),
-            spam: not_spam,
-            ..Slice::default()
-        }],
+        View::MyTransfers => OPEN_TRANSFER_STATES
+            .iter()
+            .map(|t| Slice {
+                assignee: me,
+                transfer: Some(*t),
+                spam: not_spam,
+                ..Slice::default()
+            })
+            .collect(),
         View::All => vec![Slice {
             spam: not_spam,
             ..Slice::default()
@@ -220,8 +254,13 @@ pub fn slices(view: View, who: &Viewer, group: Option<i64>) -> Vec<Slice> {
                 ..Slice::default()
             })
             .collect(),
-        View::Transferred => TRANSFER_STATES
+        View::Transferred | View::TransferredIssue | View::TransferredDooray => TRANSFER_STATES
             .iter()
+            .filter(|t| match view {
+                View::TransferredIssue => !t.is_dooray(),
+                View::TransferredDooray => t.is_dooray(),
+                _ => true,
+            })
             .map(|t| Slice {
                 transfer: Some(*t),
                 spam: not_spam,

@@ -317,6 +317,8 @@ pub struct DetailPage {
     /// The key under which the viewer's frame layout (collapsed, pinned, widths, widescreen)
     /// is remembered in the browser: one per user.
     pub frames_key: String,
+    /// Dooray! transfer, badge and conversation.
+    pub dooray: crate::dooray::panel::Panel,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -507,6 +509,7 @@ struct Loaded {
     other: OtherTickets,
     templates: TemplatePanel,
     im_services: bool,
+    dooray: crate::dooray::panel::Raw,
 }
 
 fn user_names(conn: &mut DbConn, ids: &HashSet<i64>) -> QueryResult<HashMap<i64, String>> {
@@ -682,6 +685,7 @@ fn load(
         panel_resolution.or(ticket.resolution_category_id),
     )?;
     let im_services = service.kind() == ServiceKind::Consultation && has_im_services(conn)?;
+    let dooray = crate::dooray::panel::load(conn, service, &ticket)?;
     Ok(Loaded {
         ticket,
         entries: entry_rows,
@@ -703,6 +707,7 @@ fn load(
         other,
         templates,
         im_services,
+        dooray,
     })
 }
 
@@ -818,7 +823,8 @@ impl Names<'_> {
             "completed" => i18n::t(l, "ticket.detail.event.completed"),
             "spam_restored" => i18n::t(l, "ticket.detail.event.spam_restored"),
             "fields_updated" => i18n::t(l, "ticket.detail.event.fields_updated"),
-            other => other.to_string(),
+            other => crate::dooray::panel::event_text(l, other, &e.detail)
+                .unwrap_or_else(|| other.to_string()),
         };
         Some(text)
     }
@@ -1175,6 +1181,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         spam_actions: is_admin && t.is_spam,
         transfer_href,
         templates: l.templates,
+        dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
         t: header,
         base,
     }
