@@ -896,3 +896,18 @@ diesel::table! {
 diesel::joinable!(reply_template_links -> reply_templates (template_id));
 diesel::joinable!(reply_templates -> services (service_id));
 diesel::allow_tables_to_appear_in_same_query!(reply_templates, reply_template_links, services,);
+
+diesel::table! {
+    mail_representatives (service_id) {
+        service_id -> BigInt,
+        address -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_replay_guard (signature_hash) {
+        signature_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}
