@@ -10,6 +10,7 @@ use opencontact::db::schema::{
 };
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
+use opencontact::mail::accounts::MailAccount;
 use opencontact::services::model::{NewService, Service};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -101,6 +102,9 @@ async fn mail_settings_and_the_representative_account() {
         api.sget(&settings).await.content()["mail"],
         "help@acme.test"
     );
+    // It is one of the installation's own addresses: mail from it is never imported.
+    let own = app.db(MailAccount::all_addresses);
+    assert!(own.contains(&"help@acme.test".to_string()), "{own:?}");
     // The address belongs to one service.
     let new = NewService {
         code: "other".into(),
@@ -478,6 +482,40 @@ async fn external_accounts_are_verified_registered_and_managed() {
             .await
             .assert_failure(404, 404);
     }
+    // A full service: 400 before any connection is tried.
+    let secret = app.state.secret.clone();
+    let sid = fx.service_id;
+    app.state
+        .db
+        .write_blocking(move |c| {
+            for i in 0..20 {
+                let input = opencontact::mail::accounts::AccountInput {
+                    display_name: format!("Box {i}"),
+                    host: "imap.example.com".into(),
+                    port: 993,
+                    use_ssl: true,
+                    address: format!("box{i}@example.com"),
+                    password: Some("secret".into()),
+                    delete_after_import: false,
+                };
+                let id = MailAccount::create(c, &secret, sid, &input, 1, 0)?;
+                MailAccount::set_enabled(c, id, false)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let r = api.spost(&register, &account_body(&mb, "One more")).await;
+    r.assert_failure(400, 400);
+    assert_eq!(
+        r.message(),
+        "A service can have at most 20 e-mail accounts."
+    );
+    let settings = api.sget(&api.path("/openapi/v1/mail.json")).await;
+    assert_eq!(
+        settings.content()["external"].as_object().unwrap().len(),
+        20
+    );
+
     // The account endpoints exist for consultation services only.
     app.db(|c| {
         diesel::update(services::table.find(fx.service_id))
@@ -807,4 +845,57 @@ async fn the_session_cookie_survives_foreign_iframes_only_over_https() {
     let cookie = session_cookie(resp.headers());
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[actix_web::test]
+async fn the_mail_endpoints_are_documented() {
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let api = Api::enable(&app, fx.service_id, "demo");
+    let doc = api.get("/api-docs/openapi.json").await;
+    let paths = &doc.json["paths"];
+    let create = &paths["/{serviceId}/openapi/v1/mail/create.json"]["post"];
+    assert!(
+        create["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "mail" && p["in"] == "query")
+    );
+    let register = &paths["/{serviceId}/openapi/v1/mail/external.json"]["post"];
+    let schema = &register["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        schema["required"],
+        json!(["name", "host", "port", "ssl", "mail", "password", "mailDel"])
+    );
+    assert_eq!(schema["properties"]["name"]["maxLength"], 20);
+    for (path, method) in [
+        ("/{serviceId}/openapi/v1/mail.json", "get"),
+        ("/{serviceId}/openapi/v1/mail.json", "post"),
+        ("/{serviceId}/openapi/v1/mail/external/verify.json", "post"),
+        ("/{serviceId}/openapi/v1/mail/external/{id}.json", "put"),
+        ("/{serviceId}/openapi/v1/mail/external/{id}.json", "delete"),
+        (
+            "/{serviceId}/openapi/v1/mail/external/{id}/enable.json",
+            "put",
+        ),
+        (
+            "/{serviceId}/openapi/v1/mail/external/{id}/disable.json",
+            "put",
+        ),
+    ] {
+        let op = &paths[path][method];
+        assert_eq!(op["tags"][0], "E-mail settings", "{method} {path}");
+        assert_eq!(op["security"][0]["serviceSignature"], json!([]));
+    }
+    let admin = app.login("admin").await;
+    let page = admin.get("/demo/console/settings/authentication/api").await;
+    let listed = page.texts("table.api-endpoints code");
+    for p in [
+        "/demo/openapi/v1/mail/create.json",
+        "/demo/openapi/v1/mail/external/verify.json",
+        "/demo/openapi/v1/mail/external/{id}/disable.json",
+    ] {
+        assert!(listed.iter().any(|l| l == p), "{p} in {listed:?}");
+    }
 }
