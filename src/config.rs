@@ -21,6 +21,22 @@ pub struct Config {
 }
 
 impl Config {
+    /// The session cookie's `SameSite` attribute: `None` when the cookie is `Secure` (an https
+    /// base URL), so the help center keeps its session — member integration, the inquiry form —
+    /// inside an iframe on another site (`services.hc_frame_ancestors`); `Lax` otherwise,
+    /// because browsers refuse `SameSite=None` without `Secure`. Cross-site requests are still
+    /// refused by the CSRF check (`Sec-Fetch-Site`/`Origin` and the session token), which does
+    /// not depend on `SameSite`.
+    pub fn session_same_site(&self) -> actix_web::cookie::SameSite {
+        if self.secure_cookies {
+            actix_web::cookie::SameSite::None
+        } else {
+            actix_web::cookie::SameSite::Lax
+        }
+    }
+}
+
+impl Config {
     /// Builds the configuration from optional overrides, falling back to the defaults of
     /// ARCHITECTURE §2. The database URL defaults to an SQLite file inside the data directory.
     pub fn resolve(

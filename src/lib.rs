@@ -29,7 +29,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::body::MessageBody;
-use actix_web::cookie::{Key, SameSite};
+use actix_web::cookie::Key;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web as aweb};
@@ -72,6 +72,7 @@ pub fn app(
 > {
     let key = Key::from(state.secret.cookie_key());
     let secure = state.config.secure_cookies;
+    let same_site = state.config.session_same_site();
     App::new()
         .app_data(state)
         .app_data(aweb::FormConfig::default().limit(1024 * 1024))
@@ -85,7 +86,7 @@ pub fn app(
                 .cookie_name("oc_session".into())
                 .cookie_secure(secure)
                 .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
+                .cookie_same_site(same_site)
                 .cookie_content_security(CookieContentSecurity::Private)
                 .session_lifecycle(
                     PersistentSession::default()

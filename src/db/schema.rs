@@ -608,6 +608,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_representatives (service_id) {
+        service_id -> BigInt,
+        address -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_replay_guard (signature_hash) {
+        signature_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::table! {

@@ -627,26 +627,18 @@ pub async fn submit_inquiry(
                 };
                 let created = tickets::create_ticket(c, &secret, &new)?;
                 // The receipt is queued with the ticket: both are saved, or neither.
-                let queued = crate::auth::users::is_valid_email(&contact.email);
-                if queued {
-                    let mail = receipt_mail(
+                let queued = queue_receipt(
+                    c,
+                    &Receipt {
+                        service_id: sid,
+                        service_name: &service_name,
                         lang,
-                        &service_name,
-                        &created.public_id,
-                        &subject,
-                        &contact.email,
-                        &contact.name,
-                    );
-                    outbox::enqueue(
-                        c,
-                        &NewMail {
-                            service_id: Some(sid),
-                            ticket_id: Some(created.id),
-                            purpose: "receipt".into(),
-                            mail,
-                        },
-                    )?;
-                }
+                        ticket_id: created.id,
+                        public_id: &created.public_id,
+                        subject: &subject,
+                    },
+                    &contact,
+                )?;
                 if let Some(id) = &addition_id {
                     crate::openapi::member::attach_addition(c, sid, id, created.id)?;
                 }
@@ -689,6 +681,54 @@ fn store_ticket_files(
         &format!("{UPLOADS_DIR}/tickets/{service_id}"),
         files,
     )
+}
+
+/// The new ticket a receipt mail is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Receipt<'a> {
+    /// Service.
+    pub service_id: i64,
+    /// Service name (in the subject).
+    pub service_name: &'a str,
+    /// The customer's language.
+    pub lang: Lang,
+    /// Ticket key.
+    pub ticket_id: i64,
+    /// Ticket ID (`T…`).
+    pub public_id: &'a str,
+    /// The inquiry's subject.
+    pub subject: &'a str,
+}
+
+/// Queues the receipt mail of a new ticket in the outbox inside the ticket's transaction, when
+/// the customer gave a valid e-mail address (the help-center form and tickets created through
+/// the Open API); returns whether one was queued (call [`outbox::wake`] after the commit).
+pub fn queue_receipt(
+    conn: &mut crate::db::DbConn,
+    r: &Receipt<'_>,
+    contact: &Contact,
+) -> Result<bool, AppError> {
+    if !crate::auth::users::is_valid_email(&contact.email) {
+        return Ok(false);
+    }
+    let mail = receipt_mail(
+        r.lang,
+        r.service_name,
+        r.public_id,
+        r.subject,
+        contact.email.trim(),
+        &contact.name,
+    );
+    outbox::enqueue(
+        conn,
+        &NewMail {
+            service_id: Some(r.service_id),
+            ticket_id: Some(r.ticket_id),
+            purpose: "receipt".into(),
+            mail,
+        },
+    )?;
+    Ok(true)
 }
 
 /// The receipt mail for a new ticket (help-center form and e-mail), in the customer's language:

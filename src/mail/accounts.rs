@@ -6,19 +6,283 @@
 //! A new account starts at the newest message already in its inbox: mail that arrives after
 //! the account is added becomes tickets, older mail is left alone. Changing the host or the
 //! address points the account at another mailbox, so its position is taken again.
+//!
+//! [`check`] and [`save_verified`] are the one way an account is validated, verified and saved:
+//! the settings pages and the Open API (API.md §7.10) both go through them.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::imap::Target;
+use super::imap::{self, Failure, InboxState, Target};
+use crate::AppState;
+use crate::auth::users::is_valid_email;
 use crate::crypto::SecretKey;
 use crate::db::schema::mail_accounts;
 use crate::db::{DbConn, now};
+use crate::error::AppError;
+use crate::i18n::{self, Lang};
 
 /// Most accounts per service.
 pub const MAX_ACCOUNTS: i64 = 20;
 /// Longest display name (characters).
 pub const MAX_NAME: usize = 20;
+/// Longest host name.
+pub const MAX_HOST: usize = 253;
+/// Longest password (characters).
+pub const MAX_PASSWORD: usize = 256;
+
+/// The values of an account as submitted (settings form or API), before checking.
+#[derive(Debug, Clone, Copy)]
+pub struct RawAccount<'a> {
+    /// Display name.
+    pub display_name: &'a str,
+    /// Host.
+    pub host: &'a str,
+    /// Port; `None` when missing or not a number.
+    pub port: Option<i64>,
+    /// SSL.
+    pub use_ssl: bool,
+    /// Mail address (the login).
+    pub address: &'a str,
+    /// Password; empty keeps the stored one of an account being edited.
+    pub password: &'a str,
+    /// Delete originals after import.
+    pub delete_after_import: bool,
+}
+
+/// What is wrong with one submitted value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The display name is empty or longer than [`MAX_NAME`].
+    NameLength,
+    /// No host.
+    HostRequired,
+    /// The host has other characters than a host name or address, or is too long.
+    HostFormat,
+    /// The port is not a number from 1 to 65535.
+    PortRange,
+    /// The mail address is not one.
+    AddressFormat,
+    /// The password is longer than [`MAX_PASSWORD`].
+    PasswordLength,
+    /// A new account needs a password.
+    PasswordRequired,
+}
+
+impl Problem {
+    /// The settings form's field name.
+    pub fn field(self) -> &'static str {
+        match self {
+            Problem::NameLength => "display_name",
+            Problem::HostRequired | Problem::HostFormat => "host",
+            Problem::PortRange => "port",
+            Problem::AddressFormat => "address",
+            Problem::PasswordLength | Problem::PasswordRequired => "password",
+        }
+    }
+
+    /// The message key and its arguments.
+    pub fn key(self) -> (&'static str, &'static [(&'static str, &'static str)]) {
+        match self {
+            Problem::NameLength => ("imap.name_length", &[("max", "20")]),
+            Problem::HostRequired => ("validation.required", &[]),
+            Problem::HostFormat => ("imap.host_format", &[]),
+            Problem::PortRange => ("imap.port_range", &[]),
+            Problem::AddressFormat => ("validation.email_format", &[]),
+            Problem::PasswordLength => ("imap.password_length", &[("max", "256")]),
+            Problem::PasswordRequired => ("imap.password_required", &[]),
+        }
+    }
+
+    /// The explanation in a language.
+    pub fn message(self, lang: Lang) -> String {
+        let (key, args) = self.key();
+        i18n::tf(lang, key, args)
+    }
+}
+
+/// Checks submitted values; `editing` says an existing account is changed (its stored password
+/// is kept when none is given). Returns the trimmed input or every problem, in field order.
+pub fn check(raw: &RawAccount<'_>, editing: bool) -> Result<AccountInput, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let name = raw.display_name.trim();
+    let n = name.chars().count();
+    if n == 0 || n > MAX_NAME {
+        problems.push(Problem::NameLength);
+    }
+    let host = raw.host.trim();
+    if host.is_empty() {
+        problems.push(Problem::HostRequired);
+    } else if host.len() > MAX_HOST
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        problems.push(Problem::HostFormat);
+    }
+    let port = raw
+        .port
+        .filter(|p| (1..=65535).contains(p))
+        .and_then(|p| i32::try_from(p).ok());
+    if port.is_none() {
+        problems.push(Problem::PortRange);
+    }
+    let address = raw.address.trim();
+    if !is_valid_email(address) {
+        problems.push(Problem::AddressFormat);
+    }
+    if raw.password.chars().count() > MAX_PASSWORD {
+        problems.push(Problem::PasswordLength);
+    } else if raw.password.is_empty() && !editing {
+        problems.push(Problem::PasswordRequired);
+    }
+    match port {
+        Some(port) if problems.is_empty() => Ok(AccountInput {
+            display_name: name.to_string(),
+            host: host.to_string(),
+            port,
+            use_ssl: raw.use_ssl,
+            address: address.to_string(),
+            password: (!raw.password.is_empty()).then(|| raw.password.to_string()),
+            delete_after_import: raw.delete_after_import,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Why an account was not saved.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    /// The service already has an account for this mailbox.
+    AddressTaken,
+    /// The service has [`MAX_ACCOUNTS`] accounts.
+    TooMany,
+    /// The connection check failed at a step (the target has no password).
+    Connection(Failure, Target),
+}
+
+impl Refusal {
+    /// The explanation in a language (the failing step named for connection failures).
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Refusal::AddressTaken => i18n::t(lang, "imap.address_taken"),
+            Refusal::TooMany => i18n::tf(lang, "imap.too_many", &[("max", "20")]),
+            Refusal::Connection(f, target) => f.message(lang, target),
+        }
+    }
+}
+
+/// Where an input connects: with the password given, or the stored one of `editing`.
+pub fn target_of(
+    secret: &SecretKey,
+    input: &AccountInput,
+    editing: Option<&MailAccount>,
+) -> Target {
+    let password = match (&input.password, editing) {
+        (Some(p), _) => p.clone(),
+        (None, Some(acc)) => secret.decrypt(&acc.password_enc).unwrap_or_default(),
+        (None, None) => String::new(),
+    };
+    Target {
+        host: input.host.clone(),
+        port: u16::try_from(input.port).unwrap_or(993),
+        ssl: input.use_ssl,
+        user: input.address.clone(),
+        password,
+    }
+}
+
+/// Verifies an input's connection (DNS, TCP, TLS, greeting, login, INBOX) without saving:
+/// the inbox state and its newest UID, or the failing step.
+pub async fn verify_input(
+    secret: &SecretKey,
+    input: &AccountInput,
+    editing: Option<&MailAccount>,
+) -> Result<(InboxState, u32), Refusal> {
+    let target = target_of(secret, input, editing);
+    imap::verify(&target).await.map_err(|f| {
+        Refusal::Connection(
+            f,
+            Target {
+                password: String::new(),
+                ..target
+            },
+        )
+    })
+}
+
+/// Whether the mailbox is taken or the service is full (`editing`: the account being changed).
+fn refusal_before_save(
+    conn: &mut DbConn,
+    service_id: i64,
+    input: &AccountInput,
+    editing: Option<i64>,
+) -> QueryResult<Option<Refusal>> {
+    if MailAccount::address_taken(conn, service_id, &input.host, &input.address, editing)? {
+        return Ok(Some(Refusal::AddressTaken));
+    }
+    if editing.is_none() && MailAccount::count_of_service(conn, service_id)? >= MAX_ACCOUNTS {
+        return Ok(Some(Refusal::TooMany));
+    }
+    Ok(None)
+}
+
+/// Saves a checked account: refuses a mailbox the service already has and a service that is
+/// full, verifies the connection (nothing is saved when it fails), then creates the account
+/// (`editing` = `None`, enabled) or updates it (a moved mailbox starts at its newest message
+/// again), and sets `enabled` when given — all in one transaction that checks the refusals
+/// again. The pollers are told. Returns the account's key.
+pub async fn save_verified(
+    state: &AppState,
+    service_id: i64,
+    input: AccountInput,
+    editing: Option<MailAccount>,
+    enabled: Option<bool>,
+) -> Result<Result<i64, Refusal>, AppError> {
+    let except = editing.as_ref().map(|e| e.id);
+    let probe = input.clone();
+    let early = state
+        .db
+        .read(move |c| Ok(refusal_before_save(c, service_id, &probe, except)?))
+        .await?;
+    if let Some(r) = early {
+        return Ok(Err(r));
+    }
+    let (inbox, newest) = match verify_input(&state.secret, &input, editing.as_ref()).await {
+        Ok(v) => v,
+        Err(r) => return Ok(Err(r)),
+    };
+    let secret = state.secret.clone();
+    let saved = state
+        .db
+        .write(move |c| {
+            crate::db::dispatch::lock_service(c, service_id)?;
+            if let Some(r) = refusal_before_save(c, service_id, &input, except)? {
+                return Ok(Err(r));
+            }
+            let id = match editing {
+                None => {
+                    MailAccount::create(c, &secret, service_id, &input, inbox.uid_validity, newest)?
+                }
+                Some(acc) => {
+                    let moved = !acc.host.eq_ignore_ascii_case(&input.host)
+                        || !acc.address.eq_ignore_ascii_case(&input.address);
+                    let position = moved.then_some((inbox.uid_validity, newest));
+                    MailAccount::update(c, &secret, acc.id, &input, position)?;
+                    acc.id
+                }
+            };
+            if let Some(on) = enabled {
+                MailAccount::set_enabled(c, id, on)?;
+            }
+            Ok(Ok(id))
+        })
+        .await?;
+    if saved.is_ok() {
+        super::poller::accounts_changed();
+    }
+    Ok(saved)
+}
 
 /// An IMAP account.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -311,13 +575,14 @@ impl MailAccount {
             .load(conn)
     }
 
-    /// Every address the installation receives mail at (all accounts), lower-cased: mail
-    /// from these is ours and never imported.
+    /// Every address the installation receives mail at (all accounts and the representative
+    /// accounts), lower-cased: mail from these is ours and never imported.
     pub fn all_addresses(conn: &mut DbConn) -> QueryResult<Vec<String>> {
-        let list: Vec<String> = mail_accounts::table
+        let mut list: Vec<String> = mail_accounts::table
             .select(mail_accounts::address)
             .distinct()
             .load(conn)?;
+        list.extend(super::representative::all_addresses(conn)?);
         Ok(list.into_iter().map(|a| a.to_lowercase()).collect())
     }
 }

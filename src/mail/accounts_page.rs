@@ -8,23 +8,19 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::accounts::{AccountInput, MAX_ACCOUNTS, MAX_NAME, MailAccount};
+use super::accounts::{self, AccountInput, MAX_ACCOUNTS, MailAccount, RawAccount, Refusal};
 use super::imap::{self, Stage, Target};
 use super::import::{self, PollError};
 use super::poller::accounts_changed;
 use super::quarantine::{self, Quarantined};
+use super::representative;
 use crate::agents::agents_page::settings_base;
-use crate::auth::users::is_valid_email;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
 use crate::help_center::attachments;
 use crate::i18n::{self, Lang};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
-/// Longest host name.
-const MAX_HOST: usize = 253;
-/// Longest password.
-const MAX_PASSWORD: usize = 256;
 /// Quarantined messages per page.
 const QUARANTINE_PAGE: i64 = 50;
 
@@ -122,6 +118,24 @@ pub struct AccountsPage {
     pub rows: Vec<AccountRow>,
     /// Whether another account may be added.
     pub can_add: bool,
+    /// The representative account's address, once created.
+    pub representative: Option<String>,
+    /// The installation's mail domain (for the representative account form).
+    pub mail_domain: String,
+    /// Where the representative account form posts.
+    pub rep_action: String,
+    /// The local part typed into the representative account form.
+    pub rep_local: String,
+    /// Errors of the representative account form (`local`).
+    pub rep_errors: FormErrors,
+}
+
+/// The representative account form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RepresentativeForm {
+    /// The local part (`help` for `help@<mail domain>`).
+    #[serde(default)]
+    pub local: String,
 }
 
 /// The add/edit form's values.
@@ -186,25 +200,86 @@ fn row_of(lang: Lang, a: &MailAccount) -> AccountRow {
     }
 }
 
-/// `GET /{service_id}/console/settings/mail-accounts`
-pub async fn list_accounts(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
-    consultation(&a)?;
+async fn render_list(
+    a: &ServiceAdmin,
+    rep_local: String,
+    rep_errors: FormErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let sid = a.service.id;
-    let accounts = a
+    let base_url = a.viewer().state.config.base_url.clone();
+    let (accounts, rep, domain) = a
         .viewer()
         .state
         .db
-        .read(move |c| Ok(MailAccount::of_service(c, sid)?))
+        .read(move |c| {
+            Ok((
+                MailAccount::of_service(c, sid)?,
+                representative::find(c, sid)?,
+                representative::platform_domain(c, &base_url)?,
+            ))
+        })
         .await?;
     let lang = a.viewer().lang;
     let page = AccountsPage {
-        ctx: PageCtx::console(&a, "imap.title"),
-        base: base(&a),
-        quarantine: quarantine_base(&a),
+        ctx: PageCtx::console(a, "imap.title"),
+        base: base(a),
+        quarantine: quarantine_base(a),
         can_add: (accounts.len() as i64) < MAX_ACCOUNTS,
         rows: accounts.iter().map(|acc| row_of(lang, acc)).collect(),
+        representative: rep.map(|r| r.address),
+        mail_domain: domain,
+        rep_action: format!("{}/mail-representative", settings_base(&a.service.code)),
+        rep_local,
+        rep_errors,
     };
-    w::html(StatusCode::OK, &page)
+    w::html(status, &page)
+}
+
+/// `GET /{service_id}/console/settings/mail-accounts`
+pub async fn list_accounts(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
+    consultation(&a)?;
+    let lang = a.viewer().lang;
+    render_list(&a, String::new(), FormErrors::new(lang), StatusCode::OK).await
+}
+
+/// `POST /{service_id}/console/settings/mail-representative` — creates the representative
+/// account (once; it cannot be changed afterwards).
+pub async fn create_representative(
+    req: HttpRequest,
+    a: ServiceAdmin,
+    form: web::Form<RepresentativeForm>,
+) -> Result<HttpResponse, AppError> {
+    consultation(&a)?;
+    let lang = a.viewer().lang;
+    let local: String = form.local.chars().take(200).collect();
+    let sid = a.service.id;
+    let base_url = a.viewer().state.config.base_url.clone();
+    let typed = local.clone();
+    let outcome = a
+        .viewer()
+        .state
+        .db
+        .write(move |c| {
+            let domain = representative::platform_domain(c, &base_url)?;
+            Ok(representative::create(c, sid, &typed, &domain)?)
+        })
+        .await?;
+    match outcome {
+        Ok(rep) => {
+            a.viewer().flash(Flash::success(i18n::tf(
+                lang,
+                "openapi.mail.representative.created",
+                &[("address", &rep.address)],
+            )));
+            Ok(w::redirect(&req, &base(&a)))
+        }
+        Err(refusal) => {
+            let mut errors = FormErrors::new(lang);
+            errors.add("local", refusal.key());
+            render_list(&a, local, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 fn form_page(
@@ -246,77 +321,23 @@ pub fn validate(
     lang: Lang,
     editing: Option<&MailAccount>,
 ) -> Result<AccountInput, FormErrors> {
-    let mut errors = FormErrors::new(lang);
-    let name = form.display_name.trim();
-    let n = name.chars().count();
-    if n == 0 || n > MAX_NAME {
-        errors.add_with("display_name", "imap.name_length", &[("max", "20")]);
-    }
-    let host = form.host.trim();
-    if host.is_empty() {
-        errors.add("host", "validation.required");
-    } else if host.len() > MAX_HOST
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-    {
-        errors.add("host", "imap.host_format");
-    }
-    let port = form
-        .port
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|p| (1..=65535).contains(p));
-    if port.is_none() {
-        errors.add("port", "imap.port_range");
-    }
-    let address = form.address.trim();
-    if !is_valid_email(address) {
-        errors.add("address", "validation.email_format");
-    }
-    if form.password.chars().count() > MAX_PASSWORD {
-        errors.add_with("password", "imap.password_length", &[("max", "256")]);
-    } else if form.password.is_empty() && editing.is_none() {
-        errors.add("password", "imap.password_required");
-    }
-    let Some(port) = port.filter(|_| errors.is_empty()) else {
-        return Err(errors);
-    };
-    Ok(AccountInput {
-        display_name: name.to_string(),
-        host: host.to_string(),
-        port,
+    let raw = RawAccount {
+        display_name: &form.display_name,
+        host: &form.host,
+        port: form.port.trim().parse::<i64>().ok(),
         use_ssl: form.ssl.is_some(),
-        address: address.to_string(),
-        password: if form.password.is_empty() {
-            None
-        } else {
-            Some(form.password.clone())
-        },
+        address: &form.address,
+        password: &form.password,
         delete_after_import: form.delete_after_import.is_some(),
-    })
-}
-
-/// Where an input connects, with the typed password or the stored one.
-fn target_of(a: &ServiceAdmin, input: &AccountInput, editing: Option<&MailAccount>) -> Target {
-    let password = match (&input.password, editing) {
-        (Some(p), _) => p.clone(),
-        (None, Some(acc)) => a
-            .viewer()
-            .state
-            .secret
-            .decrypt(&acc.password_enc)
-            .unwrap_or_default(),
-        (None, None) => String::new(),
     };
-    Target {
-        host: input.host.clone(),
-        port: u16::try_from(input.port).unwrap_or(993),
-        ssl: input.use_ssl,
-        user: input.address.clone(),
-        password,
-    }
+    accounts::check(&raw, editing.is_some()).map_err(|problems| {
+        let mut errors = FormErrors::new(lang);
+        for p in problems {
+            let (key, args) = p.key();
+            errors.add_with(p.field(), key, args);
+        }
+        errors
+    })
 }
 
 enum Saved {
@@ -334,63 +355,19 @@ async fn save(
         Ok(i) => i,
         Err(e) => return Ok(Saved::Invalid(e)),
     };
-    let sid = a.service.id;
-    let except = editing.as_ref().map(|e| e.id);
-    let (host, address) = (input.host.clone(), input.address.clone());
-    let (taken, count) = a
-        .viewer()
-        .state
-        .db
-        .read(move |c| {
-            Ok((
-                MailAccount::address_taken(c, sid, &host, &address, except)?,
-                MailAccount::count_of_service(c, sid)?,
-            ))
-        })
-        .await?;
-    let mut errors = FormErrors::new(lang);
-    if taken {
-        errors.add("address", "imap.address_taken");
-        return Ok(Saved::Invalid(errors));
-    }
-    if editing.is_none() && count >= MAX_ACCOUNTS {
-        errors.add_with("connection", "imap.too_many", &[("max", "20")]);
-        return Ok(Saved::Invalid(errors));
-    }
-    let target = target_of(a, &input, editing.as_ref());
-    let (inbox, newest) = match imap::verify(&target).await {
-        Ok(v) => v,
-        Err(f) => {
-            errors.add_text("connection", f.message(lang, &target));
-            return Ok(Saved::Invalid(errors));
+    let state = &a.viewer().state;
+    match accounts::save_verified(state, a.service.id, input, editing, None).await? {
+        Ok(_) => Ok(Saved::Done),
+        Err(refusal) => {
+            let field = match refusal {
+                Refusal::AddressTaken => "address",
+                Refusal::TooMany | Refusal::Connection(..) => "connection",
+            };
+            let mut errors = FormErrors::new(lang);
+            errors.add_text(field, refusal.message(lang));
+            Ok(Saved::Invalid(errors))
         }
-    };
-    let secret = a.viewer().state.secret.clone();
-    let id = a
-        .viewer()
-        .state
-        .db
-        .write(move |c| match editing {
-            None => Ok(MailAccount::create(
-                c,
-                &secret,
-                sid,
-                &input,
-                inbox.uid_validity,
-                newest,
-            )?),
-            Some(acc) => {
-                let moved = !acc.host.eq_ignore_ascii_case(&input.host)
-                    || !acc.address.eq_ignore_ascii_case(&input.address);
-                let position = moved.then_some((inbox.uid_validity, newest));
-                MailAccount::update(c, &secret, acc.id, &input, position)?;
-                Ok(acc.id)
-            }
-        })
-        .await?;
-    accounts_changed();
-    let _ = id;
-    Ok(Saved::Done)
+    }
 }
 
 /// `POST /{service_id}/console/settings/mail-accounts`

@@ -17,6 +17,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
@@ -164,13 +165,51 @@ pub fn effective(
     Ok(layout)
 }
 
+/// What is wrong with the HTML part of a layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HtmlProblem {
+    /// Longer than [`MAX_PART`] characters.
+    TooLong,
+    /// No text at all.
+    Empty,
+    /// `#{content}` is missing.
+    ContentMissing,
+}
+
+impl HtmlProblem {
+    /// The message key (`{max}` is [`MAX_PART`] for [`HtmlProblem::TooLong`]).
+    pub fn key(self) -> &'static str {
+        match self {
+            HtmlProblem::TooLong => "validation.too_long",
+            HtmlProblem::Empty => "validation.required",
+            HtmlProblem::ContentMissing => "maillayout.error.content_missing",
+        }
+    }
+}
+
+/// Sanitises and checks the HTML part of a layout: at most [`MAX_PART`] characters before and
+/// after sanitising, some text, and `#{content}`. Returns the sanitised HTML and the problem.
+pub fn check_html_part(raw: &str) -> (String, Option<HtmlProblem>) {
+    let raw = raw.replace("\r\n", "\n");
+    let html = sanitize_html(&raw);
+    let problem = if raw.chars().count() > MAX_PART || html.chars().count() > MAX_PART {
+        Some(HtmlProblem::TooLong)
+    } else if html_to_text(&html).trim().is_empty() {
+        Some(HtmlProblem::Empty)
+    } else if !substitution::contains_code(&html, CONTENT) {
+        Some(HtmlProblem::ContentMissing)
+    } else {
+        None
+    };
+    (html, problem)
+}
+
 /// Reads and checks a submitted layout: subject 1–200 characters; the HTML part sanitised,
-/// required and containing `#{content}`; the text part optional but containing `#{content}`
-/// when given; both parts bounded.
+/// required and containing `#{content}` ([`check_html_part`]); the text part optional but
+/// containing `#{content}` when given; both parts bounded.
 pub fn read_layout(form: &Pairs, errors: &mut FormErrors) -> MailLayout {
     let subject = form.get("subject").trim().to_string();
-    let raw_html = form.get("html_body").replace("\r\n", "\n");
-    let html_body = sanitize_html(&raw_html);
+    let (html_body, html_problem) = check_html_part(form.get("html_body"));
     let text_body = form
         .get("text_body")
         .replace("\r\n", "\n")
@@ -185,16 +224,8 @@ pub fn read_layout(form: &Pairs, errors: &mut FormErrors) -> MailLayout {
             &[("max", &MAX_SUBJECT.to_string())],
         );
     }
-    if raw_html.chars().count() > MAX_PART || html_body.chars().count() > MAX_PART {
-        errors.add_with(
-            "html_body",
-            "validation.too_long",
-            &[("max", &MAX_PART.to_string())],
-        );
-    } else if html_to_text(&html_body).trim().is_empty() {
-        errors.add("html_body", "validation.required");
-    } else if !substitution::contains_code(&html_body, CONTENT) {
-        errors.add("html_body", "maillayout.error.content_missing");
+    if let Some(p) = html_problem {
+        errors.add_with("html_body", p.key(), &[("max", &MAX_PART.to_string())]);
     }
     if text_body.chars().count() > MAX_PART {
         errors.add_with(
@@ -266,6 +297,17 @@ pub fn reset(
     Ok(n > 0)
 }
 
+/// What is wrong with submitted sender info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderProblem {
+    /// The name is too long.
+    NameTooLong,
+    /// The name has line breaks, angle brackets or quotes.
+    NameChars,
+    /// The address is not one, or too long.
+    Address,
+}
+
 /// The name and address a service's customer mails are sent from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SenderInfo {
@@ -299,26 +341,48 @@ impl SenderInfo {
         Ok(all.into_iter().map(|a| a.trim().to_lowercase()).collect())
     }
 
+    /// Sender info from submitted values (trimmed).
+    pub fn new(name: &str, address: &str) -> SenderInfo {
+        SenderInfo {
+            name: name.trim().to_string(),
+            address: address.trim().to_string(),
+        }
+    }
+
+    /// What is wrong with the values: the name is over [`MAX_SENDER_NAME`] characters or has
+    /// line breaks, angle brackets or quotes; the address is not one (empty is allowed).
+    pub fn problems(&self) -> Vec<SenderProblem> {
+        let mut out = Vec::new();
+        if self.name.chars().count() > MAX_SENDER_NAME {
+            out.push(SenderProblem::NameTooLong);
+        } else if self.name.contains(['\r', '\n', '<', '>', '"']) {
+            out.push(SenderProblem::NameChars);
+        }
+        if !self.address.is_empty()
+            && (self.address.chars().count() > MAX_SENDER_ADDRESS || !is_valid_email(&self.address))
+        {
+            out.push(SenderProblem::Address);
+        }
+        out
+    }
+
     /// Reads and checks the submitted sender info.
     pub fn read(form: &Pairs, errors: &mut FormErrors) -> SenderInfo {
-        let name = form.get("sender_name").trim().to_string();
-        let address = form.get("sender_address").trim().to_string();
-        if name.chars().count() > MAX_SENDER_NAME {
-            errors.add_with(
-                "sender_name",
-                "validation.too_long",
-                &[("max", &MAX_SENDER_NAME.to_string())],
-            );
+        let info = SenderInfo::new(form.get("sender_name"), form.get("sender_address"));
+        for p in info.problems() {
+            match p {
+                SenderProblem::NameTooLong => errors.add_with(
+                    "sender_name",
+                    "validation.too_long",
+                    &[("max", &MAX_SENDER_NAME.to_string())],
+                ),
+                SenderProblem::NameChars => {
+                    errors.add("sender_name", "maillayout.error.sender_name_chars")
+                }
+                SenderProblem::Address => errors.add("sender_address", "validation.email_format"),
+            }
         }
-        if name.contains(['\r', '\n', '<', '>', '"']) {
-            errors.add("sender_name", "maillayout.error.sender_name_chars");
-        }
-        if !address.is_empty()
-            && (address.chars().count() > MAX_SENDER_ADDRESS || !is_valid_email(&address))
-        {
-            errors.add("sender_address", "validation.email_format");
-        }
-        SenderInfo { name, address }
+        info
     }
 
     /// Saves the sender info (insert or replace) inside the caller's transaction.
@@ -342,6 +406,47 @@ impl SenderInfo {
         }
         Ok(())
     }
+}
+
+/// Uses one HTML layout for every kind and language of a service (the single per-service
+/// layout of the Open API, API.md §7.10.3; check it with [`check_html_part`] first): each
+/// layout keeps its subject (saved or default) and its text part is derived from the HTML.
+pub fn save_everywhere(conn: &mut DbConn, service: &Service, html: &str) -> QueryResult<()> {
+    for kind in LayoutKind::ALL {
+        for lang in service_langs(service) {
+            let subject = load(conn, service.id, kind, lang)?
+                .map(|l| l.subject)
+                .unwrap_or_else(|| default_layout(kind, lang).subject);
+            let layout = MailLayout {
+                subject,
+                html_body: html.to_string(),
+                text_body: String::new(),
+            };
+            save(conn, service.id, kind, lang, &layout)?;
+        }
+    }
+    Ok(())
+}
+
+/// The HTML layout the Open API reports as the service's one layout: the resolve layout of
+/// the service's default language (saved or default).
+pub fn main_html(conn: &mut DbConn, service: &Service) -> QueryResult<String> {
+    let lang = crate::help_center::content::default_lang(service);
+    Ok(effective(conn, service.id, LayoutKind::Resolve, lang)?.html_body)
+}
+
+/// When the service's layouts or sender info were last saved, if ever.
+pub fn last_saved(conn: &mut DbConn, service_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    let layouts: Option<NaiveDateTime> = mail_layouts::table
+        .filter(mail_layouts::service_id.eq(service_id))
+        .select(diesel::dsl::max(mail_layouts::updated_at))
+        .first(conn)?;
+    let sender: Option<NaiveDateTime> = mail_sender_info::table
+        .find(service_id)
+        .select(mail_sender_info::updated_at)
+        .first(conn)
+        .optional()?;
+    Ok(layouts.max(sender))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 //! mailboxes of a service (pages in [`accounts_page`]), [`imap`] connects to them, [`poller`]
 //! keeps one poller per enabled account, [`import`] turns new messages into tickets or
 //! follow-ups (parsed by [`decode`]) and sets the ones it cannot import aside in the
-//! [`quarantine`].
+//! [`quarantine`]. A service's [`representative`] account is its reserved platform address.
 
 pub mod accounts;
 pub mod accounts_page;
@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod outbox_admin;
 pub mod poller;
 pub mod quarantine;
+pub mod representative;
 pub mod smtp;
 
 pub use smtp::{OutgoingMail, SmtpSettings, send};
@@ -86,5 +87,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             &p("/mail-quarantine/{id}/delete"),
             web::post().to(accounts_page::quarantine_dismiss),
+        )
+        .route(
+            &p("/mail-representative"),
+            web::post().to(accounts_page::create_representative),
         );
 }

@@ -411,9 +411,14 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
             },
         )?;
         let t = Ticket::find(c, service.id, created.id)?.ok_or(ApiError::NotFound)?;
-        load_view(c, &service, t)
+        let mailed = signed_v1::queue_api_receipt(c, &service, &t, lang)?;
+        Ok((load_view(c, &service, t)?, mailed))
     })
     .await?;
+    let (view, mailed) = view;
+    if mailed {
+        outbox::wake();
+    }
     ok_content(view_json(&view, &call.service))
 }
 

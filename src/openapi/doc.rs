@@ -292,6 +292,78 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Remove an agent from the service.",
     ),
     ep(
+        "P28",
+        "POST",
+        "/{serviceId}/openapi/v1/mail/create.json",
+        Svc,
+        "E-mail settings",
+        "Create the representative account (mail=local part); once only (9007 after).",
+    ),
+    ep(
+        "P29",
+        "GET",
+        "/{serviceId}/openapi/v1/mail.json",
+        Svc,
+        "E-mail settings",
+        "Mail settings: sender, representative address, layout, external accounts.",
+    ),
+    ep(
+        "P30",
+        "POST",
+        "/{serviceId}/openapi/v1/mail.json",
+        Svc,
+        "E-mail settings",
+        "Save the sender name and address and the layout (must contain #{content}).",
+    ),
+    ep(
+        "P31",
+        "POST",
+        "/{serviceId}/openapi/v1/mail/external/verify.json",
+        Svc,
+        "E-mail settings",
+        "Verify an IMAP account (nothing saved); a failure names the failing step.",
+    ),
+    ep(
+        "P32",
+        "POST",
+        "/{serviceId}/openapi/v1/mail/external.json",
+        Svc,
+        "E-mail settings",
+        "Verify and register an IMAP account (enabled, password masked).",
+    ),
+    ep(
+        "P33",
+        "PUT",
+        "/{serviceId}/openapi/v1/mail/external/{id}.json",
+        Svc,
+        "E-mail settings",
+        "Verify and update an IMAP account (optional active).",
+    ),
+    ep(
+        "P34",
+        "PUT",
+        "/{serviceId}/openapi/v1/mail/external/{id}/enable.json",
+        Svc,
+        "E-mail settings",
+        "Enable an IMAP account.",
+    ),
+    ep(
+        "P35",
+        "PUT",
+        "/{serviceId}/openapi/v1/mail/external/{id}/disable.json",
+        Svc,
+        "E-mail settings",
+        "Disable an IMAP account.",
+    ),
+    ep(
+        "P36",
+        "DELETE",
+        "/{serviceId}/openapi/v1/mail/external/{id}.json",
+        Svc,
+        "E-mail settings",
+        "Delete a disabled IMAP account.",
+    ),
+    ep(
         "L14",
         "POST",
         "/{serviceId}/openapi/v1/ticket/add.json",
@@ -828,6 +900,43 @@ fn dooray_hook_body() -> Value {
     }}}})
 }
 
+/// The external (IMAP) account fields of P31–P33 (API.md §7.10).
+fn external_account_schema(required: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "required": required,
+        "properties": {
+            "id": {"type": "integer", "format": "int64", "description": "P31 only: re-verify this account (its stored password when none is sent)."},
+            "name": {"type": "string", "minLength": 1, "maxLength": 20},
+            "host": {"type": "string", "maxLength": 253},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "ssl": {"type": "boolean"},
+            "mail": {"type": "string", "format": "email"},
+            "password": {"type": "string", "maxLength": 256, "description": "Omitted or \"********\" keeps the stored password of an existing account."},
+            "mailDel": {"type": "boolean", "description": "Delete the original once it is a ticket."},
+            "active": {"type": "boolean", "description": "P33 only: enable or disable."}
+        }
+    })
+}
+
+/// The documented JSON body of an endpoint, where this module knows it.
+fn body_schema(id: &str) -> Option<Value> {
+    let all = ["name", "host", "port", "ssl", "mail", "password", "mailDel"];
+    match id {
+        "P30" => Some(json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 45, "description": "Sender name; empty uses the relay's."},
+                "displayMail": {"type": "string", "format": "email", "description": "Sender address; empty uses the relay's."},
+                "template": {"type": "string", "description": "Layout HTML for every automatic mail; must contain #{content}."}
+            }
+        })),
+        "P31" | "P32" => Some(external_account_schema(&all)),
+        "P33" => Some(external_account_schema(&[])),
+        _ => None,
+    }
+}
+
 /// The OpenAPI 3 document of [`ENDPOINTS`].
 pub fn openapi_document(base_url: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
@@ -847,6 +956,11 @@ pub fn openapi_document(base_url: &str) -> Value {
         if e.id == "P14" {
             params.push(json!({"name": "OC-Client-IP", "in": "header", "required": false,
                 "description": "The end user's IP (repeat-inquiry blocking).", "schema": {"type": "string"}}));
+        }
+        if e.id == "P28" {
+            params.push(json!({"name": "mail", "in": "query", "required": true,
+                "description": "Local part of the representative address (help → help@<mail domain>).",
+                "schema": {"type": "string", "maxLength": 64}}));
         }
         let mut op = json!({
             "operationId": format!("{}_{}", e.id, e.method.to_ascii_lowercase()),
@@ -888,6 +1002,10 @@ pub fn openapi_document(base_url: &str) -> Value {
                 json!({"description": "Malformed JSON body, or larger than 512 KiB."});
             op["responses"]["403"] =
                 json!({"description": "tenant.id or project.id not registered for the service."});
+        }
+        if let Some(schema) = body_schema(e.id) {
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
         if matches!(e.method, "POST" | "PUT") && op.get("requestBody").is_none() {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});

@@ -7,6 +7,7 @@ pub mod doc;
 pub mod envelope;
 pub mod files;
 pub mod legacy_docs;
+pub mod mail_api;
 pub mod member;
 pub mod public_v2;
 pub mod settings;
@@ -54,6 +55,44 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     signed_routes(cfg);
     admin_routes(cfg);
     doc_routes(cfg);
+    mail_routes(cfg);
+}
+
+/// The signed e-mail settings (P28–P36); `verify.json` before the `{id}` placeholder.
+fn mail_routes(cfg: &mut web::ServiceConfig) {
+    use mail_api as m;
+    const V1: &str = "/{service_id}/openapi/v1";
+    let v = |rest: &str| format!("{V1}{rest}");
+    cfg.route(
+        &v("/mail/create.json"),
+        web::post().to(m::create_representative),
+    )
+    .route(&v("/mail.json"), web::get().to(m::get_settings))
+    .route(&v("/mail.json"), web::post().to(m::save_settings))
+    .route(
+        &v("/mail/external/verify.json"),
+        web::post().to(m::verify_external),
+    )
+    .route(
+        &v("/mail/external.json"),
+        web::post().to(m::register_external),
+    )
+    .route(
+        &v("/mail/external/{id}/enable.json"),
+        web::put().to(m::enable_external),
+    )
+    .route(
+        &v("/mail/external/{id}/disable.json"),
+        web::put().to(m::disable_external),
+    )
+    .route(
+        &v("/mail/external/{id}.json"),
+        web::put().to(m::update_external),
+    )
+    .route(
+        &v("/mail/external/{id}.json"),
+        web::delete().to(m::delete_external),
+    );
 }
 
 /// The signed help-center content administration (legacy FAQ, notices, templates, tags,

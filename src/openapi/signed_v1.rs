@@ -721,6 +721,41 @@ pub fn open_ticket(
     Ok((t, atts))
 }
 
+/// Queues the help center's receipt mail for a ticket created through the API (P14, L14) in
+/// the ticket's transaction, when its customer has an e-mail address; returns whether one was
+/// queued (wake the outbox after the commit).
+pub fn queue_api_receipt(
+    conn: &mut DbConn,
+    service: &Service,
+    t: &Ticket,
+    lang: Lang,
+) -> Result<bool, AppError> {
+    let Some(customer) = t
+        .customer_id
+        .map(|id| customers::Customer::find(conn, service.id, id))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(false);
+    };
+    crate::help_center::inquiry::queue_receipt(
+        conn,
+        &crate::help_center::inquiry::Receipt {
+            service_id: service.id,
+            service_name: &service.name,
+            lang,
+            ticket_id: t.id,
+            public_id: &t.public_id,
+            subject: &t.subject,
+        },
+        &Contact {
+            name: customer.name,
+            email: customer.email,
+            phone: String::new(),
+        },
+    )
+}
+
 /// `POST /{serviceId}/openapi/v1/ticket.json` (P14).
 pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let call = verify_call(&req, payload, not_multipart).await?;
@@ -768,13 +803,19 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
                 lang,
                 &meta,
             ) {
-                Ok((t, atts)) => Ok(Ok((t, atts, prepared.uploads))),
+                Ok((t, atts)) => {
+                    let mailed = queue_api_receipt(c, &service, &t, lang)?;
+                    Ok(Ok((t, atts, prepared.uploads, mailed)))
+                }
                 Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
                 Err(e) => Ok(Err(e)),
             }
         })
         .await?;
-    let (t, atts, uploads) = outcome?;
+    let (t, atts, uploads, mailed) = outcome?;
+    if mailed {
+        crate::mail::outbox::wake();
+    }
     let attachments: Vec<Value> = uploads
         .iter()
         .map(|u| {

@@ -2,20 +2,21 @@
 //! organization ID, the request path, the parameter values sorted by name, the body and the
 //! timestamp (the file's MD5 instead of parameters and body for multipart uploads), signed with
 //! HMAC-SHA256 under the service key and sent as Base64. Also the compatibility candidates of
-//! §2.4, the ±5-minute window, a per-process cache of accepted signatures that refuses replays
-//! inside the window, and the allowed-IP list.
+//! §2.4, the ±5-minute window, the accepted signatures kept in the database (`api_replay_guard`)
+//! until their window ends so that a replay is refused by every process sharing the database,
+//! and the allowed-IP list.
 //!
 //! [`verify_call`] runs the gates in the order of §2.3 and hands the handler a [`SignedCall`]
 //! with the service, the parameters and the body it read.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use ipnet::IpNet;
@@ -25,8 +26,8 @@ use sha2::Sha256;
 use crate::AppState;
 use crate::auth::users::User;
 use crate::crypto::constant_time_eq;
-use crate::db::DbConn;
-use crate::db::schema::users;
+use crate::db::schema::{api_replay_guard, users};
+use crate::db::{Db, DbConn};
 use crate::org::model::Organization;
 use crate::services::model::Service;
 
@@ -201,23 +202,82 @@ pub fn check_timestamp(ts: &str, now_ms: i64) -> Result<i64, TimestampError> {
     Ok(value)
 }
 
-/// Signatures accepted recently, with the time they stop mattering (epoch ms).
-static SEEN: LazyLock<Mutex<HashMap<String, i64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Extra time a used signature is kept beyond the end of its window, for clock differences
+/// between the processes that share the database.
+const REPLAY_MARGIN_MS: i64 = 60 * 1000;
+/// One claim in this many also deletes the expired signatures (per process).
+const PRUNE_EVERY: u64 = 64;
+/// Claims made by this process (drives the occasional pruning).
+static CLAIMS: AtomicU64 = AtomicU64::new(0);
 
-/// Remembers an accepted signature; `false` when it was already used within the window.
-pub fn first_use(scope: &str, signature: &str, now_ms: i64) -> bool {
-    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-    if seen.len() > 50_000 {
-        seen.retain(|_, until| *until > now_ms);
+/// The stored form of a signature used in a scope: hex SHA-256 of `scope`, a newline and the
+/// signature (the signature covers the timestamp, so each accepted call has its own).
+pub fn replay_key(scope: &str, signature: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("{scope}\n{}", signature.trim()).as_bytes(),
+    ))
+}
+
+fn utc_of_millis(ms: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.naive_utc())
+        .unwrap_or_default()
+}
+
+/// Records a used signature inside the caller's transaction: `true` for its first use, `false`
+/// when it is already recorded and not expired (a replay). The insert either wins or meets the
+/// row another call (of any process) wrote, so two processes never both accept one signature.
+/// A row left over from an expired use is taken over. `prune` also deletes every expired row.
+pub fn claim(
+    conn: &mut DbConn,
+    key: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    prune: bool,
+) -> QueryResult<bool> {
+    if prune {
+        diesel::delete(api_replay_guard::table.filter(api_replay_guard::expires_at.lt(now)))
+            .execute(conn)?;
     }
-    let key = format!("{scope}\n{}", signature.trim());
-    match seen.get(&key) {
-        Some(until) if *until > now_ms => false,
-        _ => {
-            seen.insert(key, now_ms + 2 * WINDOW_MS);
-            true
-        }
+    let inserted = crate::db_dispatch!(conn, |c| diesel::insert_into(api_replay_guard::table)
+        .values((
+            api_replay_guard::signature_hash.eq(key),
+            api_replay_guard::expires_at.eq(until),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        return Ok(true);
     }
+    let taken = diesel::update(
+        api_replay_guard::table
+            .filter(api_replay_guard::signature_hash.eq(key))
+            .filter(api_replay_guard::expires_at.le(now)),
+    )
+    .set(api_replay_guard::expires_at.eq(until))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Remembers the accepted signature of a call in the database until its timestamp `ts_ms`
+/// leaves the window; `false` when it was already used (a replay, refused by every process
+/// sharing the database).
+pub async fn first_use(
+    db: &Db,
+    scope: &str,
+    signature: &str,
+    ts_ms: i64,
+    now_ms: i64,
+) -> Result<bool, ApiError> {
+    let key = replay_key(scope, signature);
+    let now = utc_of_millis(now_ms);
+    let until = utc_of_millis(ts_ms.max(now_ms) + WINDOW_MS + REPLAY_MARGIN_MS);
+    let prune = CLAIMS
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(PRUNE_EVERY);
+    db.write(move |c| Ok(claim(c, &key, now, until, prune)?))
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Parses an allowed-IP list (one address or CIDR range per line, or separated by commas or
@@ -476,15 +536,15 @@ pub async fn verify_call(
     };
     let ts = header(req, "X-TC-Timestamp").unwrap_or_default();
     let now_ms = crate::db::now().and_utc().timestamp_millis();
-    match check_timestamp(&ts, now_ms) {
+    let ts_ms = match check_timestamp(&ts, now_ms) {
         Err(TimestampError::NotNumeric) => {
             return Err(ApiError::BadRequest("X-TC-Timestamp is not numeric".into()));
         }
         Err(TimestampError::Expired) => {
             return Err(ApiError::BadRequest("X-TC-Timestamp is expired".into()));
         }
-        Ok(_) => {}
-    }
+        Ok(v) => v,
+    };
     let ct = content_type(req);
     let multipart = ct.starts_with("multipart/form-data");
     let form = ct.starts_with("application/x-www-form-urlencoded");
@@ -525,10 +585,14 @@ pub async fn verify_call(
         return Err(ApiError::BadRequest("Authorization is incorrect".into()));
     }
     if !first_use(
-        &format!("svc{}:{}", service.id, key),
+        &state.db,
+        &format!("svc{}", service.id),
         &authorization,
+        ts_ms,
         now_ms,
-    ) {
+    )
+    .await?
+    {
         return Err(ApiError::BadRequest(
             "X-TC-Timestamp is already used".into(),
         ));
@@ -638,7 +702,41 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_replays_and_ips() {
+    fn used_signatures_are_refused_until_they_expire() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let db = Db::connect(&url, 1).expect("db");
+        db.migrate().expect("migrate");
+        let key = replay_key("svc1", " sig-1 ");
+        assert_eq!(key, replay_key("svc1", "sig-1"));
+        assert_ne!(key, replay_key("svc2", "sig-1"), "scoped");
+        let t = |ms: i64| utc_of_millis(1_700_000_000_000 + ms);
+        let until = t(WINDOW_MS);
+        let claim_at = |now: NaiveDateTime, prune: bool| {
+            let k = key.clone();
+            db.write_blocking(move |c| Ok(claim(c, &k, now, until, prune)?))
+                .expect("claim")
+        };
+        assert!(claim_at(t(0), false), "first use");
+        assert!(!claim_at(t(1000), false), "replay inside the window");
+        assert!(!claim_at(t(WINDOW_MS - 1), true), "pruning keeps live rows");
+        assert!(
+            claim_at(t(WINDOW_MS + 1), false),
+            "an expired use is taken over"
+        );
+        let rows = |db: &Db| {
+            db.write_blocking(|c| Ok(api_replay_guard::table.count().get_result::<i64>(c)?))
+                .expect("count")
+        };
+        assert_eq!(rows(&db), 1);
+        let other = replay_key("svc1", "sig-2");
+        db.write_blocking(move |c| Ok(claim(c, &other, t(3 * WINDOW_MS), t(4 * WINDOW_MS), true)?))
+            .expect("claim");
+        assert_eq!(rows(&db), 1, "the expired row was pruned");
+    }
+
+    #[test]
+    fn timestamps_and_ips() {
         assert_eq!(check_timestamp("", 0), Err(TimestampError::NotNumeric));
         assert_eq!(check_timestamp("12a", 0), Err(TimestampError::NotNumeric));
         assert_eq!(check_timestamp("-5", 0), Err(TimestampError::NotNumeric));
@@ -648,9 +746,6 @@ mod tests {
             check_timestamp("99999999999999999999999", 0),
             Err(TimestampError::Expired)
         );
-        assert!(first_use("t", "sig-1", 1000));
-        assert!(!first_use("t", "sig-1", 2000));
-        assert!(first_use("t", "sig-1", 1000 + 2 * WINDOW_MS + 1));
         let ranges =
             parse_allowed_ips("203.0.113.5\n10.0.0.0/8, 2001:db8::/32").unwrap_or_default();
         assert_eq!(ranges.len(), 3);

@@ -30,6 +30,7 @@ mod openapi_admin;
 mod openapi_client;
 mod openapi_doc;
 mod openapi_docs_admin;
+mod openapi_mail;
 mod openapi_member;
 mod openapi_settings;
 mod ticket_console;

@@ -1,0 +1,2 @@
+DROP TABLE api_replay_guard;
+DROP TABLE mail_representatives;
