@@ -29,6 +29,7 @@ mod openapi_client;
 mod openapi_doc;
 mod openapi_docs_admin;
 mod openapi_member;
+mod openapi_org;
 mod openapi_settings;
 mod ticket_console;
 mod ticket_detail;
