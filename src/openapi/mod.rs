@@ -4,6 +4,7 @@
 
 pub mod admin_api;
 pub mod billing;
+pub mod customer_info;
 pub mod doc;
 pub mod envelope;
 pub mod files;
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin_routes(cfg);
     doc_routes(cfg);
     org_routes(cfg);
+    customer_info::routes(cfg);
 }
 
 /// The organization family (`/openapi/v1/admin/…`, signed with the organization key: services

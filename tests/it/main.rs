@@ -16,6 +16,7 @@ mod automation;
 mod browser;
 mod categories;
 mod cli;
+mod customer_info;
 mod fields;
 mod foundation;
 mod hc_history;

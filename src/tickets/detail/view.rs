@@ -314,6 +314,8 @@ pub struct DetailPage {
     pub transfer_href: Option<String>,
     /// Reply templates.
     pub templates: TemplatePanel,
+    /// Whether the customer-info panel is shown (SPEC §6.3).
+    pub customer_info: bool,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -1177,6 +1179,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         spam_actions: is_admin && t.is_spam,
         transfer_href,
         templates: l.templates,
+        customer_info: crate::openapi::customer_info::lookup::enabled_for(service),
         t: header,
         base,
     }
