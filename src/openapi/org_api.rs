@@ -586,7 +586,7 @@ pub async fn update_service(req: HttpRequest, payload: web::Payload) -> ApiResul
             return Err(refusal(&errors));
         }
         Service::update_basics(c, s.id, &basics)?;
-        Ok(Service::find(c, s.id)?.ok_or(ApiError::NotFound)?)
+        Service::find(c, s.id)?.ok_or(ApiError::NotFound)
     })
     .await?;
     ok_content(service_json(
@@ -601,7 +601,7 @@ async fn set_active(req: HttpRequest, payload: web::Payload, enabled: bool) -> A
     let service = write_state(&call.state, move |c| {
         let s = find_service(c, &code)?;
         Service::set_enabled(c, s.id, enabled)?;
-        Ok(Service::find(c, s.id)?.ok_or(ApiError::NotFound)?)
+        Service::find(c, s.id)?.ok_or(ApiError::NotFound)
     })
     .await?;
     ok_content(service_json(

@@ -472,7 +472,7 @@ async fn the_organization_family_refuses_what_is_not_signed_with_the_organizatio
     let admin = app.login("admin").await;
     let page = admin.get("/admin/organization/api").await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.texts("#org-uid"), [org.org.clone()]);
+    assert_eq!(page.texts("#org-uid")[0], org.org);
     assert!(admin.get("/admin/organization").await.has("a#org-api-link"));
     let r = admin
         .post_form("/admin/organization/api", &[("allowed_ips", "10.0.0.0/33")])
@@ -898,7 +898,8 @@ async fn phone_calls_become_phone_tickets_of_the_caller() {
     assert_eq!(n, 2);
 
     // Bad input: the exception shape, nothing written.
-    let cases: Vec<Box<dyn Fn(&mut Value)>> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<Change> = vec![
         Box::new(|b| b["subject"] = Value::Null),
         Box::new(|b| b["subject"] = json!("x".repeat(256))),
         Box::new(|b| b["content"] = json!("")),

@@ -668,9 +668,7 @@ pub fn validate(
             }
             ItemKind::TicketField => {
                 let field = r.field.trim().to_string();
-                if field.is_empty() {
-                    e.add(&k("field"), "validation.choose_option");
-                } else if !sources.iter().any(|s| s.code == field) {
+                if !sources.iter().any(|s| s.code == field) {
                     e.add(&k("field"), "validation.choose_option");
                 }
                 let allowed: Vec<&str> = auto_channels().iter().map(|c| c.as_str()).collect();
