@@ -390,6 +390,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     crate::automation::deliveries::spawn_worker(data.clone());
     crate::mail::poller::spawn_pollers(data.clone());
     crate::tickets::settings::spawn_auto_complete(data.clone());
+    crate::openapi::customer_info::lookup::spawn_worker(data.clone());
     actix_web::HttpServer::new(move || crate::app(data.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -263,3 +263,34 @@ pub fn link_or_create_member(
         .execute(conn)?;
     Ok(id)
 }
+
+/// Links a phone ticket's contact to a customer (inside the caller's transaction; SPEC §6.1:
+/// phone tickets merge by phone number): the customer with the same phone, whose empty name
+/// and e-mail are filled in; else the one with the same e-mail; else a new customer.
+pub fn link_or_create_by_phone(
+    conn: &mut DbConn,
+    service_id: i64,
+    contact: &Contact,
+) -> QueryResult<i64> {
+    let phone = contact.phone.trim();
+    if !phone.is_empty()
+        && let Some(c) = Customer::find_by_phone(conn, service_id, phone)?
+    {
+        let fill = |have: &str, new: &str| {
+            if have.is_empty() {
+                new.trim().to_string()
+            } else {
+                have.to_string()
+            }
+        };
+        diesel::update(customers::table.find(c.id))
+            .set((
+                customers::name.eq(fill(&c.name, &contact.name)),
+                customers::email.eq(fill(&c.email, &normalize_email(&contact.email))),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        return Ok(c.id);
+    }
+    link_or_create(conn, service_id, contact, false)
+}

@@ -623,6 +623,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    org_api_settings (id) {
+        id -> BigInt,
+        allowed_ips -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    billing_contracts (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        start_at -> Timestamp,
+        discount_rate -> Integer,
+        free_extension -> Integer,
+        email -> Text,
+        free_trial -> Bool,
+        changed_on -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    billing_settings (id) {
+        id -> BigInt,
+        billing_id -> BigInt,
+        item_code -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_calls (ticket_id) {
+        ticket_id -> BigInt,
+        service_id -> BigInt,
+        agent_id -> Nullable<BigInt>,
+        direction -> Text,
+        ivr_path -> Text,
+        disconnected_by -> Text,
+        ring_key -> Text,
+        ring_at -> Timestamp,
+        start_at -> Timestamp,
+        end_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_info_apis (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        base_url -> Text,
+        encrypt -> Bool,
+        key_enc -> Nullable<Text>,
+        sign_path -> Bool,
+        query_items -> Text,
+        result_items -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_info_lookups (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        ticket_id -> BigInt,
+        api_id -> BigInt,
+        automatic -> Bool,
+        status -> Text,
+        outcome -> Text,
+        http_status -> Nullable<Integer>,
+        query_enc -> Text,
+        result_enc -> Text,
+        remote_message -> Text,
+        requested_by -> Nullable<BigInt>,
+        lease_until -> Timestamp,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::table! {
@@ -785,6 +871,8 @@ diesel::joinable!(notices -> notice_headings (heading_id));
 diesel::joinable!(notice_tag_links -> notices (notice_id));
 diesel::joinable!(notice_tag_links -> notice_tags (tag_id));
 
+diesel::joinable!(billing_settings -> billing_contracts (billing_id));
+diesel::joinable!(billing_contracts -> services (service_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -1008,3 +1096,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     dooray_tasks,
     dooray_comments,
 );
+diesel::allow_tables_to_appear_in_same_query!(billing_contracts, billing_settings, services,);

@@ -41,15 +41,15 @@ use super::signing::{SignedCall, verify_call};
 const MAX_ADDITION: usize = 64 * 1024;
 
 /// A `400` in the exception shape naming a body field (API.md §8.1).
-fn field_error(name: &str) -> ApiError {
+pub(crate) fn field_error(name: &str) -> ApiError {
     ApiError::Exception(format!("{name} is invalid"))
 }
 
-fn field_required(name: &str) -> ApiError {
+pub(crate) fn field_required(name: &str) -> ApiError {
     ApiError::Exception(format!("{name} is required"))
 }
 
-fn body_object(call: &SignedCall) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn body_object(call: &SignedCall) -> Result<Map<String, Value>, ApiError> {
     match call.json_body()? {
         Value::Object(o) => Ok(o),
         _ => Err(ApiError::BadRequest(
@@ -59,7 +59,7 @@ fn body_object(call: &SignedCall) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// A string member (numbers read as text); a wrong type is a `400`.
-fn s_of(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn s_of(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
@@ -69,7 +69,7 @@ fn s_of(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError>
 }
 
 /// An integer member (a numeric string is accepted).
-fn i_of(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn i_of(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| field_error(key)),
@@ -96,11 +96,18 @@ pub async fn write_api<T: Send + 'static>(
     call: &SignedCall,
     f: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    write_state(&call.state, f).await
+}
+
+/// [`write_api`] for calls that are not bound to a service (the organization API).
+pub async fn write_state<T: Send + 'static>(
+    state: &crate::AppState,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     // The refusal travels out as the closure's error; the transaction is rolled back.
     let slot: std::sync::Arc<std::sync::Mutex<Option<ApiError>>> = Default::default();
     let keep = slot.clone();
-    let r = call
-        .state
+    let r = state
         .db
         .write(move |c| {
             f(c).map_err(|e| {
@@ -126,10 +133,17 @@ pub async fn read_api<T: Send + 'static>(
     call: &SignedCall,
     f: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    read_state(&call.state, f).await
+}
+
+/// [`read_api`] for calls that are not bound to a service (the organization API).
+pub async fn read_state<T: Send + 'static>(
+    state: &crate::AppState,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let slot: std::sync::Arc<std::sync::Mutex<Option<ApiError>>> = Default::default();
     let keep = slot.clone();
-    let r = call
-        .state
+    let r = state
         .db
         .read(move |c| {
             f(c).map_err(|e| {

@@ -22,6 +22,8 @@ pub enum Auth {
     ServiceUpload,
     /// The member token (API.md §3).
     Member,
+    /// Signed with the organization key (API.md §8.1).
+    Org,
 }
 
 impl Auth {
@@ -32,6 +34,7 @@ impl Auth {
             Auth::Service => "service key",
             Auth::ServiceUpload => "service key (MD5)",
             Auth::Member => "member token",
+            Auth::Org => "organization key",
         }
     }
 }
@@ -71,7 +74,7 @@ const fn ep(
     }
 }
 
-use Auth::{Member, None as Public, Service as Svc, ServiceUpload as Upload};
+use Auth::{Member, None as Public, Org, Service as Svc, ServiceUpload as Upload};
 
 /// Every endpoint served, in API.md order.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -364,12 +367,124 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Delete a disabled IMAP account.",
     ),
     ep(
+        "L1",
+        "POST",
+        "/openapi/v1/admin/service/add.json",
+        Org,
+        "Services (organization)",
+        "Add a service (console validation); the acting user becomes its administrator; returns the key.",
+    ),
+    ep(
+        "L2",
+        "GET",
+        "/openapi/v1/admin/service/{serviceId}.json",
+        Org,
+        "Services (organization)",
+        "One service.",
+    ),
+    ep(
+        "L3",
+        "PUT",
+        "/openapi/v1/admin/service/{serviceId}.json",
+        Org,
+        "Services (organization)",
+        "Change name, languages, default language, time zone.",
+    ),
+    ep(
+        "L4",
+        "PUT",
+        "/openapi/v1/admin/service/disable.json",
+        Org,
+        "Services (organization)",
+        "Disable a service (serviceId in the query).",
+    ),
+    ep(
+        "L5",
+        "PUT",
+        "/openapi/v1/admin/service/enable.json",
+        Org,
+        "Services (organization)",
+        "Enable a service (serviceId in the query).",
+    ),
+    ep(
+        "L6",
+        "DELETE",
+        "/openapi/v1/admin/service/{serviceId}.json",
+        Org,
+        "Services (organization)",
+        "Delete a disabled service: \"SUCCESS\", or \"ENABLE\" while it is active.",
+    ),
+    ep(
+        "L7",
+        "PUT",
+        "/openapi/v1/admin/service/apikey/refresh.json",
+        Org,
+        "Services (organization)",
+        "A new service key (serviceId in the query); the old one stops at once.",
+    ),
+    ep(
+        "L8",
+        "GET",
+        "/openapi/v1/admin/service/list.json",
+        Org,
+        "Services (organization)",
+        "Every service, paged (pageSize default 100).",
+    ),
+    ep(
+        "L9",
+        "POST",
+        "/openapi/v1/admin/billing/reg.json",
+        Org,
+        "Contracts (organization)",
+        "Register a service's contract; items are its feature switches.",
+    ),
+    ep(
+        "L10",
+        "PUT",
+        "/openapi/v1/admin/billing/update/{billingId}.json",
+        Org,
+        "Contracts (organization)",
+        "Change contract items, once per day (9015 otherwise).",
+    ),
+    ep(
+        "L11",
+        "GET",
+        "/openapi/v1/admin/billing/list.json",
+        Org,
+        "Contracts (organization)",
+        "Contracts, paged; filters billingSettingCode and active.",
+    ),
+    ep(
+        "L12",
+        "GET",
+        "/openapi/v1/admin/billing/service/{serviceId}.json",
+        Org,
+        "Contracts (organization)",
+        "A service's contract with its items.",
+    ),
+    ep(
+        "L13",
+        "GET",
+        "/openapi/v1/admin/billing/{billingId}.json",
+        Org,
+        "Contracts (organization)",
+        "A contract with its items.",
+    ),
+    ep(
         "L14",
         "POST",
         "/{serviceId}/openapi/v1/ticket/add.json",
         Svc,
         "Tickets (legacy)",
         "Add a ticket for a customer user code.",
+    ),
+    ep(
+        "L15",
+        "PUT",
+        "/{serviceId}/openapi/v1/ticket/call.json",
+        Svc,
+        "Tickets (legacy)",
+        "Register a phone call (CTI) as a phone ticket of the agent with that CTI ID.",
     ),
     ep(
         "L16",
@@ -945,7 +1060,7 @@ pub fn openapi_document(base_url: &str) -> Value {
             .into_iter()
             .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
-        if matches!(e.auth, Auth::Service | Auth::ServiceUpload) {
+        if matches!(e.auth, Auth::Service | Auth::ServiceUpload | Auth::Org) {
             params.push(
                 json!({"name": "X-TC-Timestamp", "in": "header", "required": true,
                 "description": "Epoch milliseconds; ±5 minutes.", "schema": {"type": "string"}}),
@@ -994,6 +1109,7 @@ pub fn openapi_document(base_url: &str) -> Value {
                         "time": {"type": "string"}, "token": {"type": "string"},
                         "returnUrl": {"type": "string"}}}}}});
             }
+            Auth::Org => op["security"] = json!([{"organizationSignature": []}]),
             Auth::None => {}
         }
         if e.id == "P37" {
@@ -1003,7 +1119,7 @@ pub fn openapi_document(base_url: &str) -> Value {
             op["responses"]["403"] =
                 json!({"description": "tenant.id or project.id not registered for the service."});
         }
-        if let Some(schema) = body_schema(e.id) {
+        if let Some(schema) = body_schema(e.id).or_else(|| request_schema(e.id)) {
             op["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
@@ -1022,7 +1138,8 @@ pub fn openapi_document(base_url: &str) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Every JSON answer is the envelope {header:{resultCode,resultMessage,isSuccessful},result}. \
     Signed calls send Authorization = Base64(HMAC-SHA256(serviceKey, orgId + path + query values sorted by name joined with & + [&]body + X-TC-Timestamp)); \
-    uploads sign the lowercase MD5 of the file instead of parameters and body."
+    uploads sign the lowercase MD5 of the file instead of parameters and body. \
+    The organization calls (/openapi/v1/admin/…) are signed the same way with the organization key."
         },
         "servers": [{"url": base_url}],
         "paths": paths,
@@ -1030,9 +1147,73 @@ pub fn openapi_document(base_url: &str) -> Value {
             "schemas": {"Envelope": envelope_schema()},
             "securitySchemes": {
                 "serviceSignature": {"type": "apiKey", "in": "header", "name": "Authorization",
-                    "description": "HMAC-SHA256 signature with the service key (API.md §2)."}
+                    "description": "HMAC-SHA256 signature with the service key (API.md §2)."},
+                "organizationSignature": {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "The same signature made with the organization key (API.md §8.1), for /openapi/v1/admin/…; the organization API has its own allowed-IP list."}
             }
+        },
+        "x-customer-info-api": customer_info_contract()
+    })
+}
+
+/// Request bodies of the organization calls and of the phone-call registration.
+fn request_schema(id: &str) -> Option<Value> {
+    let s = |t: &str| json!({"type": t});
+    let languages = json!({"type": "array", "items": {"type": "object", "properties": {
+        "code": s("string"), "name": s("string"), "orderNo": s("integer")}}});
+    let settings = json!({"type": "array", "items": {"type": "object", "properties": {
+        "id": s("integer"), "billingId": s("integer"),
+        "billingItemCode": {"type": "string", "description": "billingSettingCode is accepted too."},
+        "active": s("boolean")}}});
+    Some(match id {
+        "L1" => {
+            json!({"type": "object", "required": ["serviceId", "name", "language"], "properties": {
+            "type": {"type": "integer", "enum": [1, 2]}, "serviceId": s("string"), "name": s("string"),
+            "language": s("string"), "languages": languages, "timeZone": s("string")}})
         }
+        "L3" => json!({"type": "object", "properties": {
+            "name": s("string"), "language": s("string"), "languages": languages, "timeZone": s("string")}}),
+        "L9" => json!({"type": "object", "required": ["serviceId"], "properties": {
+            "serviceId": s("string"), "billingSettings": settings, "startDt": {"type": "string",
+            "description": "yyyyMMddHHmmss, Korea time"}, "discountRate": s("integer"),
+            "freeExtension": s("integer"), "email": s("string"), "freeTrial": s("boolean")}}),
+        "L10" => json!({"type": "object", "required": ["billingSettings"], "properties": {
+            "id": s("integer"), "serviceId": s("string"), "billingSettings": settings}}),
+        "L15" => json!({"type": "object",
+            "required": ["subject", "content", "requesterId", "endUser", "ticketCall"], "properties": {
+            "subject": {"type": "string", "maxLength": 255}, "content": s("string"),
+            "requesterId": {"description": "The agent's CTI ID (integer or string)."},
+            "endUser": {"type": "object", "required": ["phone"], "properties": {
+                "phone": s("string"), "username": s("string"), "email": s("string")}},
+            "ticketCall": {"type": "object", "required": ["inoutFlg", "ivrPathNo", "disconnectCd",
+                "callRingKey", "callRingDt", "callStartDt", "callEndDt"], "properties": {
+                "inoutFlg": {"type": "string", "enum": ["in", "out"]}, "ivrPathNo": s("string"),
+                "disconnectCd": {"type": "string", "enum": ["agent", "block", "customer"]},
+                "callRingKey": s("string"),
+                "callRingDt": {"type": "string", "description": "yyyyMMddHHmmss (service time zone) or epoch ms"},
+                "callStartDt": s("string"), "callEndDt": s("string")}}}}),
+        _ => return None,
+    })
+}
+
+/// The customer-info API a customer hosts and OpenContact calls (API.md §4, §7.8, X1).
+pub fn customer_info_contract() -> Value {
+    json!({
+        "description": "OpenContact calls POST {base URL} of each customer-info API configured under \
+    Service settings → Customer info integration, with Content-Type application/json; charset=UTF-8, \
+    X-TC-Timestamp (epoch ms) and, when messages are encrypted, Authorization = \
+    Base64(HMAC-SHA256(encryptionKey, rawBody + X-TC-Timestamp)) (path + body + timestamp in the \
+    \"include request path\" mode). Receivers should refuse timestamps more than 5 minutes off. \
+    Calls time out after 5 seconds and are not retried.",
+        "request": {"type": "object", "additionalProperties": {"type": "string"},
+            "description": "The query items' variable names and their values.",
+            "example": {"callNum": "1001", "nation": "KR"}},
+        "success": {"status": 200, "schema": {"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "object", "description": "Keys include the result items' data names (dotted for nested objects)."}}},
+            "example": {"data": {"userName": "Ann Lee", "grade": "gold", "points": "1200"}}},
+        "failure": {"status": "400 no result, 403 refused, 404 remote error, other error",
+            "schema": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"description": "string or number"}, "message": {"type": "string"}, "detail": {}}}}}}
     })
 }
 

@@ -3,12 +3,16 @@
 //! ([`signing`]), and the endpoint families built on them.
 
 pub mod admin_api;
+pub mod billing;
+pub mod customer_info;
 pub mod doc;
 pub mod envelope;
 pub mod files;
 pub mod legacy_docs;
 pub mod mail_api;
 pub mod member;
+pub mod org_api;
+pub mod phone_call;
 pub mod public_v2;
 pub mod settings;
 pub mod signed_v1;
@@ -56,6 +60,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin_routes(cfg);
     doc_routes(cfg);
     mail_routes(cfg);
+    org_routes(cfg);
+    customer_info::routes(cfg);
 }
 
 /// The signed e-mail settings (P28–P36); `verify.json` before the `{id}` placeholder.
@@ -93,6 +99,47 @@ fn mail_routes(cfg: &mut web::ServiceConfig) {
         &v("/mail/external/{id}.json"),
         web::delete().to(m::delete_external),
     );
+}
+
+/// The organization family (`/openapi/v1/admin/…`, signed with the organization key: services
+/// and contracts), its access page, and the phone-call registration with its ticket panel.
+/// Literal segments come before the `{…}` placeholders.
+fn org_routes(cfg: &mut web::ServiceConfig) {
+    use billing as b;
+    use org_api as o;
+    const S: &str = "/openapi/v1/admin/service";
+    const B: &str = "/openapi/v1/admin/billing";
+    let s = |rest: &str| format!("{S}{rest}");
+    let b = |rest: &str| format!("{B}{rest}");
+    cfg.route("/admin/organization/api", web::get().to(o::org_access_form))
+        .route(
+            "/admin/organization/api",
+            web::post().to(o::save_org_access),
+        )
+        .route(&s("/add.json"), web::post().to(o::add_service))
+        .route(&s("/list.json"), web::get().to(o::list_services))
+        .route(&s("/disable.json"), web::put().to(o::disable_service))
+        .route(&s("/enable.json"), web::put().to(o::enable_service))
+        .route(&s("/apikey/refresh.json"), web::put().to(o::refresh_key))
+        .route(&s("/{code}.json"), web::get().to(o::get_service))
+        .route(&s("/{code}.json"), web::put().to(o::update_service))
+        .route(&s("/{code}.json"), web::delete().to(o::delete_service))
+        .route(&b("/reg.json"), web::post().to(b::register))
+        .route(&b("/list.json"), web::get().to(b::list))
+        .route(&b("/update/{billing_id}.json"), web::put().to(b::update))
+        .route(
+            &b("/service/{code}.json"),
+            web::get().to(b::by_service_code),
+        )
+        .route(&b("/{billing_id}.json"), web::get().to(b::by_billing_id))
+        .route(
+            "/{service_id}/openapi/v1/ticket/call.json",
+            web::put().to(phone_call::register_call),
+        )
+        .route(
+            "/{service_id}/console/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}/call",
+            web::get().to(phone_call::call_panel),
+        );
 }
 
 /// The signed help-center content administration (legacy FAQ, notices, templates, tags,

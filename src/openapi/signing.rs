@@ -365,26 +365,33 @@ impl SignedCall {
     /// The staff user acting: the `OUCODE` login when it names an active user, else the
     /// organization's first administrator (API.md §2.1).
     pub fn actor(&self, conn: &mut DbConn) -> Result<User, ApiError> {
-        if let Some(code) = &self.oucode
-            && let Some(u) = User::find_by_login(conn, code)?
-            && u.active
-        {
-            return Ok(u);
-        }
-        users::table
-            .filter(users::is_org_admin.eq(true))
-            .filter(users::active.eq(true))
-            .order(users::id.asc())
-            .select(User::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| ApiError::Internal("no active organization administrator".into()))
+        acting_user(conn, self.oucode.as_deref())
     }
+}
+
+/// The staff user acting for a signed call: the `OUCODE` login when it names an active user,
+/// else the organization's first administrator (API.md §2.1).
+pub fn acting_user(conn: &mut DbConn, oucode: Option<&str>) -> Result<User, ApiError> {
+    if let Some(code) = oucode
+        && let Some(u) = User::find_by_login(conn, code)?
+        && u.active
+    {
+        return Ok(u);
+    }
+    users::table
+        .filter(users::is_org_admin.eq(true))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::Internal("no active organization administrator".into()))
 }
 
 use diesel::prelude::*;
 
-fn header(req: &HttpRequest, name: &str) -> Option<String> {
+/// A request header, trimmed; `None` when absent or blank.
+pub(crate) fn header(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -392,14 +399,15 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn content_type(req: &HttpRequest) -> String {
+/// The request's content type, lower-cased.
+pub(crate) fn content_type(req: &HttpRequest) -> String {
     header(req, CONTENT_TYPE.as_str())
         .unwrap_or_default()
         .to_ascii_lowercase()
 }
 
 /// The path prefix of the configured base URL (`/oc` for `https://x.example/oc`), if any.
-fn base_prefix(state: &AppState) -> Option<String> {
+pub(crate) fn base_prefix(state: &AppState) -> Option<String> {
     let url = url::Url::parse(&state.config.base_url).ok()?;
     let p = url.path().trim_end_matches('/');
     (!p.is_empty()).then(|| p.to_string())
@@ -432,7 +440,8 @@ async fn load_gate(
         .ok_or(ApiError::NotFound)
 }
 
-async fn read_plain(payload: &mut web::Payload) -> Result<web::Bytes, ApiError> {
+/// Reads a non-multipart body (at most [`MAX_BODY_BYTES`]).
+pub(crate) async fn read_plain(payload: &mut web::Payload) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::BadRequest("Request body is unreadable".into()))?;

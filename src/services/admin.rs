@@ -10,17 +10,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::agents::model::Member;
 use crate::auth::setup::COMMON_TIMEZONES;
+use crate::db::DbConn;
 use crate::db::schema::services;
 use crate::db::types::{EditorType, ServiceKind};
-use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::org::audit::{self, AuditRecord};
 use crate::org::form::Pairs;
 use crate::services::model::{
-    Features, NewService, Service, validate_new_service, validate_settings,
+    DeleteOutcome, Features, NewService, Service, ServiceBasics, validate_new_service,
+    validate_service_name, validate_settings,
 };
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
@@ -300,19 +299,7 @@ pub async fn create_service(
                 Ok(new) => new,
                 Err(errors) => return Ok(Err(errors)),
             };
-            let id = Service::create(c, &new)?;
-            Member::add_admin(c, id, actor.id)?;
-            audit::record(
-                c,
-                AuditRecord {
-                    service: Some((id, &new.code)),
-                    actor: &actor,
-                    target: &actor,
-                    operation: "agent_added",
-                    before: String::new(),
-                    after: "admin".into(),
-                },
-            )?;
+            Service::create_with_admin(c, &new, &actor)?;
             Ok(Ok(new.code))
         })
         .await?;
@@ -524,46 +511,47 @@ pub async fn update_service(
     values.service_id = service.code.clone();
     values.kind = service.kind.clone();
     let lang = admin.0.viewer.lang;
-    let update = match validate_edit(&values, lang) {
-        Ok(u) => u,
-        Err(errors) => {
-            let page = edit_page(&admin, &service, values, errors);
-            return w::html(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
     let secret = admin.0.viewer.state.secret.clone();
-    let (id, was_open) = (service.id, service.open_api_enabled);
-    admin
+    let id = service.id;
+    let v2 = values.clone();
+    let saved = admin
         .0
         .viewer
         .state
         .db
         .write(move |c| {
-            let langs: Vec<&str> = update.languages.iter().map(|l| l.code()).collect();
-            let features = serde_json::to_string(&update.features)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let (update, mut errors) = match validate_edit(&v2, lang) {
+                Ok(u) => (Some(u), FormErrors::new(lang)),
+                Err(errors) => (None, errors),
+            };
+            validate_service_name(c, &mut errors, "service_name", &v2.service_name, Some(id))?;
+            let Some(update) = update.filter(|_| errors.is_empty()) else {
+                return Ok(Err(errors));
+            };
+            Service::update_basics(
+                c,
+                id,
+                &ServiceBasics {
+                    name: update.name.clone(),
+                    languages: update.languages.clone(),
+                    default_lang: update.default_lang,
+                    timezone: update.timezone.clone(),
+                },
+            )?;
             diesel::update(services::table.find(id))
                 .set((
-                    services::name.eq(&update.name),
-                    services::languages.eq(langs.join(",")),
-                    services::default_lang.eq(update.default_lang.code()),
-                    services::timezone.eq(&update.timezone),
                     services::editor_type.eq(update.editor_type.as_str()),
                     services::hc_frame_ancestors.eq(&update.frame_ancestors),
-                    services::features.eq(features),
-                    services::updated_at.eq(now()),
                 ))
                 .execute(c)?;
-            if update.features.open_api && !was_open {
-                Service::enable_open_api(c, &secret, id)?;
-            } else if !update.features.open_api && was_open {
-                diesel::update(services::table.find(id))
-                    .set(services::open_api_enabled.eq(false))
-                    .execute(c)?;
-            }
-            Ok(())
+            Service::apply_features(c, &secret, id, &update.features)?;
+            Ok(Ok(()))
         })
         .await?;
+    if let Err(errors) = saved {
+        let page = edit_page(&admin, &service, values, errors);
+        return w::html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
     let v = &admin.0.viewer;
     v.flash(Flash::success(v.t("service.admin.saved")));
     Ok(w::redirect(
@@ -586,12 +574,7 @@ async fn set_enabled(
         .state
         .db
         .write(move |c| {
-            diesel::update(services::table.find(id))
-                .set((
-                    services::enabled.eq(enabled),
-                    services::updated_at.eq(now()),
-                ))
-                .execute(c)?;
+            Service::set_enabled(c, id, enabled)?;
             Ok(())
         })
         .await?;
@@ -689,12 +672,6 @@ pub struct DeleteForm {
     confirm_id: String,
 }
 
-enum DeleteOutcome {
-    Deleted,
-    Enabled(Box<Service>),
-    Gone,
-}
-
 /// `POST /admin/services/{code}/delete` — deletes a disabled service and everything in it.
 pub async fn delete_service(
     req: HttpRequest,
@@ -721,22 +698,8 @@ pub async fn delete_service(
         .viewer
         .state
         .db
-        .write(move |c| {
-            // Re-check inside the transaction: someone may have re-enabled it meanwhile.
-            let current: Option<Service> = services::table
-                .find(id)
-                .select(Service::as_select())
-                .first(c)
-                .optional()?;
-            match current {
-                None => Ok(DeleteOutcome::Gone),
-                Some(s) if s.enabled => Ok(DeleteOutcome::Enabled(Box::new(s))),
-                Some(_) => {
-                    diesel::delete(services::table.find(id)).execute(c)?;
-                    Ok(DeleteOutcome::Deleted)
-                }
-            }
-        })
+        // Re-checked inside the transaction: someone may have re-enabled it meanwhile.
+        .write(move |c| Ok(Service::delete_if_disabled(c, id)?))
         .await?;
     match outcome {
         DeleteOutcome::Gone => Err(AppError::NotFound),
@@ -760,7 +723,7 @@ pub async fn delete_service(
 /// Removes a deleted service's uploaded files (help-center attachments and logo, ticket
 /// attachments); their rows went with the service. A failure is logged, never shown: the
 /// service is gone either way.
-async fn remove_service_files(data_dir: &std::path::Path, service_id: i64) {
+pub async fn remove_service_files(data_dir: &std::path::Path, service_id: i64) {
     use crate::org::info::UPLOADS_DIR;
     let dirs: Vec<std::path::PathBuf> = ["hc", "tickets"]
         .iter()

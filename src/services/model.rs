@@ -369,9 +369,157 @@ pub fn validate_new_service(
     s: &NewService,
 ) -> QueryResult<()> {
     validate_service_code(conn, errors, "service_id", &s.code)?;
-    crate::auth::users::validate_name(errors, "service_name", &s.name);
+    validate_service_name(conn, errors, "service_name", &s.name, None)?;
     validate_settings(errors, &s.languages, s.default_lang, &s.timezone);
     Ok(())
+}
+
+/// Checks a service name: required, at most 50 characters, and not the name of another
+/// service (case-insensitively; `except` is the service being renamed).
+pub fn validate_service_name(
+    conn: &mut DbConn,
+    errors: &mut FormErrors,
+    field: &str,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<()> {
+    crate::auth::users::validate_name(errors, field, name);
+    if errors.has(field) {
+        return Ok(());
+    }
+    let taken: Option<i64> = services::table
+        .filter(lower(services::name).eq(name.trim().to_lowercase()))
+        .filter(services::id.ne(except.unwrap_or(-1)))
+        .select(services::id)
+        .first(conn)
+        .optional()?;
+    if taken.is_some() {
+        errors.add(field, "customerinfo.service_name_taken");
+    }
+    Ok(())
+}
+
+/// The settings a service's name, languages and time zone are changed with.
+#[derive(Debug, Clone)]
+pub struct ServiceBasics {
+    /// Name.
+    pub name: String,
+    /// Help-center languages.
+    pub languages: Vec<Lang>,
+    /// Default language (one of `languages`).
+    pub default_lang: Lang,
+    /// Time zone.
+    pub timezone: String,
+}
+
+/// What deleting a service came to.
+#[derive(Debug)]
+pub enum DeleteOutcome {
+    /// Deleted with everything in it.
+    Deleted,
+    /// Still enabled, so kept (disable it first).
+    Enabled(Box<Service>),
+    /// No such service.
+    Gone,
+}
+
+impl Service {
+    /// Creates a service (validated input) and makes `creator` its administrator, with the
+    /// audit row of that permission change; returns the id. In the caller's transaction.
+    pub fn create_with_admin(
+        conn: &mut DbConn,
+        new: &NewService,
+        creator: &crate::auth::users::User,
+    ) -> Result<i64, AppError> {
+        let id = Service::create(conn, new)?;
+        crate::agents::model::Member::add_admin(conn, id, creator.id)?;
+        crate::org::audit::record(
+            conn,
+            crate::org::audit::AuditRecord {
+                service: Some((id, &new.code)),
+                actor: creator,
+                target: creator,
+                operation: "agent_added",
+                before: String::new(),
+                after: "admin".into(),
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// By key.
+    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Service>> {
+        services::table
+            .find(id)
+            .select(Service::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Changes the name, languages and time zone (validated input).
+    pub fn update_basics(conn: &mut DbConn, id: i64, b: &ServiceBasics) -> QueryResult<()> {
+        let langs: Vec<&str> = b.languages.iter().map(|l| l.code()).collect();
+        diesel::update(services::table.find(id))
+            .set((
+                services::name.eq(b.name.trim()),
+                services::languages.eq(langs.join(",")),
+                services::default_lang.eq(b.default_lang.code()),
+                services::timezone.eq(&b.timezone),
+                services::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Stores the feature switches; switching the Open API on generates the service key (if
+    /// there is none), switching it off keeps the key unusable until it is on again.
+    pub fn apply_features(
+        conn: &mut DbConn,
+        secret: &SecretKey,
+        id: i64,
+        features: &Features,
+    ) -> Result<(), AppError> {
+        let Some(current) = Service::find(conn, id)? else {
+            return Err(AppError::NotFound);
+        };
+        let text =
+            serde_json::to_string(features).map_err(|e| AppError::Internal(e.to_string()))?;
+        diesel::update(services::table.find(id))
+            .set((services::features.eq(text), services::updated_at.eq(now())))
+            .execute(conn)?;
+        if features.open_api && !current.open_api_enabled {
+            Service::enable_open_api(conn, secret, id)?;
+        } else if !features.open_api && current.open_api_enabled {
+            diesel::update(services::table.find(id))
+                .set(services::open_api_enabled.eq(false))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Enables or disables a service (a disabled service cannot be used).
+    pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool) -> QueryResult<usize> {
+        diesel::update(services::table.find(id))
+            .set((
+                services::enabled.eq(enabled),
+                services::updated_at.eq(now()),
+            ))
+            .execute(conn)
+    }
+
+    /// Deletes a disabled service and everything in it (its rows go by cascade; the caller
+    /// removes its files after the commit with [`crate::services::admin::remove_service_files`]).
+    /// An enabled service is kept: checked here, inside the transaction.
+    pub fn delete_if_disabled(conn: &mut DbConn, id: i64) -> QueryResult<DeleteOutcome> {
+        match Service::find(conn, id)? {
+            None => Ok(DeleteOutcome::Gone),
+            Some(s) if s.enabled => Ok(DeleteOutcome::Enabled(Box::new(s))),
+            Some(_) => {
+                diesel::delete(services::table.find(id)).execute(conn)?;
+                Ok(DeleteOutcome::Deleted)
+            }
+        }
+    }
 }
 
 /// Languages (at least one, the default among them) and a known time zone.

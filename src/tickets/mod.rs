@@ -420,6 +420,7 @@ pub fn create_ticket(
     record_event(conn, id, "created", new.creator_id, new.channel.as_str())?;
     crate::automation::engine::ticket_created(conn, id)?;
     crate::automation::surge::check(conn, new.service_id, id)?;
+    crate::openapi::customer_info::lookup::queue_auto(conn, id)?;
     Ok(Created { id, public_id })
 }
 

@@ -316,6 +316,16 @@ impl PageCtx {
                 push(format!("/{code}/console/settings/{seg}"), key, false);
             }
         }
+        if a.is_service_admin()
+            && a.service.kind() == ServiceKind::Consultation
+            && a.service.features().customer_info
+        {
+            push(
+                format!("/{code}/console/settings/customer-info"),
+                "customerinfo.settings.title",
+                false,
+            );
+        }
         if a.is_service_admin() {
             push(
                 format!("/{code}/console/settings/dooray"),

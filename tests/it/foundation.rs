@@ -126,6 +126,7 @@ const KEY_PREFIXES: &[&str] = &[
     "forbidden.",
     "outbox.",
     "imap.",
+    "customerinfo.",
     "maillayout.",
     "trigger.",
     "openapi.",

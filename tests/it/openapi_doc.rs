@@ -14,6 +14,7 @@ fn concrete(path: &str) -> String {
         .replace("{categoryId}", "1")
         .replace("{usercode}", "u1")
         .replace("{ticketId}", "T1")
+        .replace("{billingId}", "1")
 }
 
 #[actix_web::test]
@@ -39,7 +40,7 @@ async fn every_documented_endpoint_is_routed_and_signed_as_documented() {
             .to_string();
         assert_ne!(message, "No such API", "{} {} is routed", e.method, e.path);
         match e.auth {
-            Auth::Service | Auth::ServiceUpload => assert_eq!(
+            Auth::Service | Auth::ServiceUpload | Auth::Org => assert_eq!(
                 (status, message.as_str()),
                 (400, "Authorization is blank"),
                 "{} {} is signed",
@@ -70,6 +71,39 @@ async fn every_documented_endpoint_is_routed_and_signed_as_documented() {
             .is_object()
     );
     assert!(hook["responses"]["403"].is_object());
+    // The organization family and the phone-call registration, with their bodies; the
+    // customer-hosted customer-info API is described beside the paths.
+    let add = &paths["/openapi/v1/admin/service/add.json"]["post"];
+    assert_eq!(
+        add["security"][0]["organizationSignature"],
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        add["requestBody"]["content"]["application/json"]["schema"]["required"][0],
+        "serviceId"
+    );
+    assert!(paths["/openapi/v1/admin/billing/update/{billingId}.json"]["put"].is_object());
+    let call = &paths["/{serviceId}/openapi/v1/ticket/call.json"]["put"];
+    assert_eq!(
+        call["security"][0]["serviceSignature"],
+        Value::Array(vec![])
+    );
+    assert!(
+        call["requestBody"]["content"]["application/json"]["schema"]["properties"]["ticketCall"]
+            .is_object()
+    );
+    assert!(doc.json["components"]["securitySchemes"]["organizationSignature"].is_object());
+    assert!(
+        doc.json["x-customer-info-api"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("HMAC-SHA256(encryptionKey, rawBody + X-TC-Timestamp)")
+    );
+    for id in [
+        "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "L12", "L13", "L15",
+    ] {
+        assert!(ENDPOINTS.iter().any(|e| e.id == id), "{id} listed");
+    }
     let r = api.get("/demo/openapi/v1/nothing.json").await;
     r.assert_failure(404, 404);
     assert_eq!(r.message(), "No such API");
@@ -88,6 +122,12 @@ async fn the_reference_page_is_for_service_admins() {
             .any(|p| p == "/demo/openapi/v1/ticket.json")
     );
     assert!(page.has("a#openapi-json"));
+    assert!(page.has("#doc-customer-info") && page.has("#doc-org-signing"));
+    assert!(
+        page.texts("table.api-endpoints code")
+            .iter()
+            .any(|p| p == "/openapi/v1/admin/service/add.json")
+    );
     let agent = app.create_member("agent", "Agent A", false);
     app.add_to_service(fx.service_id, agent, "agent");
     let a = app.login("agent").await;

@@ -319,6 +319,8 @@ pub struct DetailPage {
     pub frames_key: String,
     /// Dooray! transfer, badge and conversation.
     pub dooray: crate::dooray::panel::Panel,
+    /// Whether the customer-info panel is shown (SPEC §6.3).
+    pub customer_info: bool,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -1182,6 +1184,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         transfer_href,
         templates: l.templates,
         dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
+        customer_info: crate::openapi::customer_info::lookup::enabled_for(service),
         t: header,
         base,
     }

@@ -136,6 +136,7 @@ impl TestApp {
         opencontact::automation::deliveries::spawn_worker(state.clone());
         opencontact::mail::poller::spawn_pollers(state.clone());
         opencontact::tickets::settings::spawn_auto_complete(state.clone());
+        opencontact::openapi::customer_info::lookup::spawn_worker(state.clone());
         let smtp = SmtpSink::start().await;
         let app = TestApp {
             base,
