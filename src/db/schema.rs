@@ -31,6 +31,7 @@ diesel::table! {
         password_changed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -896,3 +897,33 @@ diesel::table! {
 diesel::joinable!(reply_template_links -> reply_templates (template_id));
 diesel::joinable!(reply_templates -> services (service_id));
 diesel::allow_tables_to_appear_in_same_query!(reply_templates, reply_template_links, services,);
+
+diesel::table! {
+    customer_grades (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        name_lower -> Text,
+        color -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_grade_rules (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        grade_id -> BigInt,
+        key_type -> Text,
+        value -> Text,
+        value_norm -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(customer_grade_rules -> customer_grades (grade_id));
+diesel::allow_tables_to_appear_in_same_query!(customer_grades, customer_grade_rules, customers,);

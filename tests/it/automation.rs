@@ -192,8 +192,8 @@ async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
             ("a0_strategy", "round_robin"),
             ("a1_kind", "notify_mail"),
             ("a1_recipients", "group"),
-            ("a1_subject", "New VIP refund #{ticketId}"),
-            ("a1_body", "#{customerEmail} wrote: #{subject}"),
+            ("a1_subject_en", "New VIP refund #{ticketId}"),
+            ("a1_body_en", "#{customerEmail} wrote: #{subject}"),
             ("a2_kind", "callback"),
             ("a2_url", &crm.url),
         ],
@@ -235,7 +235,10 @@ async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
         .map(|m| m.subject())
         .collect();
     assert_eq!(to_ann.len(), 4);
-    assert!(to_ann.contains(&format!("New VIP refund {}", public_ids[0])));
+    assert!(to_ann.contains(&format!(
+        "New VIP refund {p} [#{p}]",
+        p = public_ids[0]
+    )));
     assert!(
         mails[0]
             .text()

@@ -130,6 +130,7 @@ const KEY_PREFIXES: &[&str] = &[
     "trigger.",
     "openapi.",
     "surge.",
+    "grade.",
 ];
 
 #[actix_web::test]

@@ -314,6 +314,8 @@ pub struct DetailPage {
     pub transfer_href: Option<String>,
     /// Reply templates.
     pub templates: TemplatePanel,
+    /// The customer's grade (SPEC §6.2): name and tag classes.
+    pub grade: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -504,6 +506,7 @@ struct Loaded {
     other: OtherTickets,
     templates: TemplatePanel,
     im_services: bool,
+    grade: Option<crate::customers::grades::Grade>,
 }
 
 fn user_names(conn: &mut DbConn, ids: &HashSet<i64>) -> QueryResult<HashMap<i64, String>> {
@@ -679,6 +682,7 @@ fn load(
         panel_resolution.or(ticket.resolution_category_id),
     )?;
     let im_services = service.kind() == ServiceKind::Consultation && has_im_services(conn)?;
+    let grade = crate::customers::grades::grade_for_ticket(conn, &ticket)?;
     Ok(Loaded {
         ticket,
         entries: entry_rows,
@@ -700,6 +704,7 @@ fn load(
         other,
         templates,
         im_services,
+        grade,
     })
 }
 
@@ -1177,6 +1182,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         spam_actions: is_admin && t.is_spam,
         transfer_href,
         templates: l.templates,
+        grade: l.grade.as_ref().map(|g| (g.name.clone(), g.tag_class())),
         t: header,
         base,
     }
