@@ -18,6 +18,7 @@ mod categories;
 mod cli;
 mod fields;
 mod foundation;
+mod grades;
 mod hc_history;
 mod help_center;
 mod inquiry;
