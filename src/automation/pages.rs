@@ -200,6 +200,10 @@ pub struct FormPage {
     pub test_result: String,
     /// The substitution codes.
     pub codes: Vec<crate::tickets::substitution::CodeRow>,
+    /// Most condition rows.
+    pub max_conditions: usize,
+    /// Most action rows.
+    pub max_actions: usize,
 }
 
 fn base(code: &str) -> String {
@@ -596,6 +600,8 @@ async fn form_page(
         test_ticket: test.0,
         test_result: test.1,
         codes: crate::tickets::substitution::code_rows(lang),
+        max_conditions: MAX_CONDITIONS,
+        max_actions: MAX_ACTIONS,
     })
 }
 
@@ -954,6 +960,17 @@ fn notify_texts(row: &ActRow, choices: &Choices) -> Option<Vec<MailText>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// How many rows of a kind the form had (`c{i}_target` or `a{i}_kind` fields present).
+fn slots(form: &Pairs, suffix: &str, max: usize) -> usize {
+    let prefix = if suffix == "_target" { "c" } else { "a" };
+    (0..max)
+        .filter(|i| {
+            let name = format!("{prefix}{i}{suffix}");
+            form.0.iter().any(|(k, _)| *k == name)
+        })
+        .count()
+}
+
 fn action_key(kind: &str) -> &'static str {
     match kind {
         "assign" => "assign",
@@ -993,6 +1010,30 @@ async fn save(
         .await?;
     let mut errors = FormErrors::new(lang);
     let (title, crow, arow, conditions, actions) = read_form(&form, &ch, &mut errors);
+    // "Add condition" / "Add action": the form comes back as typed with one more empty row,
+    // nothing saved.
+    let add = form.get("add");
+    if add == "condition" || add == "action" {
+        let conds = slots(&form, "_target", MAX_CONDITIONS).max(crow.len())
+            + usize::from(add == "condition");
+        let acts = slots(&form, "_kind", MAX_ACTIONS).max(arow.len()) + usize::from(add == "action");
+        let mut crow = crow;
+        crow.resize_with(conds.min(MAX_CONDITIONS), || CondRow {
+            mode: "and".into(),
+            ..CondRow::default()
+        });
+        let mut arow = arow;
+        arow.resize_with(acts.min(MAX_ACTIONS), ActRow::default);
+        let page = form_page(
+            &a,
+            id,
+            (true, title, crow, ActSource::Rows(arow)),
+            FormErrors::new(lang),
+            Default::default(),
+        )
+        .await?;
+        return w::html(StatusCode::OK, &page);
+    }
     if !errors.is_empty() {
         let mut crow = crow;
         crow.extend(cond_rows(&[]));

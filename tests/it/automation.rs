@@ -1167,3 +1167,240 @@ async fn field_changes_fire_and_chat_messages_use_the_catalogue() {
     let page = w.admin.get(&page_path).await;
     assert_eq!(page.texts("#customer-grade .grade-tag"), ["VIP"]);
 }
+
+/// The done-when of the automation issue, in a real browser: an administrator builds "customer
+/// grade VIP and subject contains refund → assign round robin in Billing, notify the group, call
+/// our CRM webhook" by clicking in the trigger form, drags it above an existing trigger (the new
+/// order is saved), and VIP refund tickets are then spread over Billing, the group is mailed and
+/// the CRM receives signed calls.
+#[actix_web::test]
+async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_browser() {
+    use fantoccini::Locator;
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+
+    let w = world().await;
+    let crm = Receiver::start().await;
+    vip_grade(&w, &["vip@example.com", "vip2@example.com"]).await;
+    let urgent = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Urgent outages"),
+            ("c0_target", "subject"),
+            ("c0_op", "contains"),
+            ("c0_value", "outage"),
+            ("a0_kind", "set_priority"),
+            ("a0_priority", "urgent"),
+        ],
+    )
+    .await;
+
+    let b = crate::support::browser::Browser::start().await;
+    b.sign_in(&w.app.base, "admin", format!("{BASE}/new")).await;
+    let find = |css: String| {
+        let client = b.client.clone();
+        async move {
+            client
+                .find(Locator::Css(&css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+        }
+    };
+    b.wait_css("#title").await.send_keys("VIP refunds").await.unwrap();
+    // Condition 1: customer grade equals VIP (the value list appears for the target).
+    find("#c0_target".into()).await.select_by_value("customer_grade").await.unwrap();
+    find("#c0_op".into()).await.select_by_value("equals").await.unwrap();
+    b.wait_css("#c0_v_customer_grade:not([hidden])").await;
+    find("#c0_v_customer_grade".into()).await.select_by_label("VIP").await.unwrap();
+    assert!(!find("#c0_value".into()).await.is_displayed().await.unwrap());
+    // Condition 2: subject contains "refund".
+    find("#c1_target".into()).await.select_by_value("subject").await.unwrap();
+    find("#c1_op".into()).await.select_by_value("contains").await.unwrap();
+    find("#c1_value".into()).await.send_keys("refund").await.unwrap();
+    // Action 1: assign round robin in Billing (the fields of other kinds stay hidden).
+    assert!(!find("#a0_group".into()).await.is_displayed().await.unwrap());
+    find("#a0_kind".into()).await.select_by_value("assign").await.unwrap();
+    find("#a0_group".into()).await.select_by_label("Billing").await.unwrap();
+    find("#a0_strategy".into()).await.select_by_value("round_robin").await.unwrap();
+    assert!(!find("#a0_url".into()).await.is_displayed().await.unwrap());
+    // Action 2: notify the group by mail (the body in the rich-text editor).
+    find("#a1_kind".into()).await.select_by_value("notify_mail").await.unwrap();
+    find("#a1_recipients_group".into()).await.click().await.unwrap();
+    find("#a1_subject_en".into())
+        .await
+        .send_keys("VIP refund #{ticketId}")
+        .await
+        .unwrap();
+    let editor = find("#action-1 .lang-text[data-lang=en] .ql-editor".into()).await;
+    editor.click().await.unwrap();
+    editor
+        .send_keys("#{customerEmail} asks: #{subject}")
+        .await
+        .unwrap();
+    // Action 3: call the CRM, in a row added to the form (what was typed stays).
+    find("#add-action".into()).await.click().await.unwrap();
+    b.wait_css("#a2_kind").await;
+    assert_eq!(
+        find("#title".into()).await.prop("value").await.unwrap().as_deref(),
+        Some("VIP refunds")
+    );
+    find("#a2_kind".into()).await.select_by_value("callback").await.unwrap();
+    find("#a2_url".into()).await.send_keys(&crm.url).await.unwrap();
+    b.screenshot("trigger-form").await;
+    find("#trigger-save".into())
+        .await
+        .click()
+        .await
+        .unwrap();
+    let flash = b.wait_css(".flash-success").await;
+    assert_eq!(flash.text().await.unwrap(), "Trigger “VIP refunds” saved.");
+    let vip_refunds: i64 = w.app.db(|c| {
+        triggers::table
+            .filter(triggers::title.eq("VIP refunds"))
+            .select(triggers::id)
+            .first(c)
+    });
+
+    // The list: new triggers are active at the end; drag it above "Urgent outages".
+    b.client.goto(&format!("{}{BASE}", w.app.base)).await.unwrap();
+    b.wait_css("#active-triggers[data-sortable-ready='1']").await;
+    let titles = |b: &crate::support::browser::Browser| {
+        let client = b.client.clone();
+        async move {
+            let mut out = Vec::new();
+            for e in client
+                .find_all(Locator::Css("#active-triggers .trigger-title"))
+                .await
+                .unwrap()
+            {
+                out.push(e.text().await.unwrap());
+            }
+            out
+        }
+    };
+    assert_eq!(titles(&b).await, ["Urgent outages", "VIP refunds"]);
+    let handle = find(format!(
+        "#active-triggers li[data-trigger='{vip_refunds}'] .drag-handle"
+    ))
+    .await;
+    let first = find(format!("#active-triggers li[data-trigger='{urgent}']")).await;
+    let mut drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: handle,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..4 {
+        drag = drag.then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(50)),
+            x: 0.0,
+            y: -6.0,
+        });
+    }
+    drag = drag
+        .then(PointerAction::MoveToElement {
+            element: first,
+            duration: Some(std::time::Duration::from_millis(200)),
+            x: 0.0,
+            y: -8.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(50)),
+            x: 0.0,
+            y: -2.0,
+        })
+        .then(PointerAction::Pause {
+            duration: std::time::Duration::from_millis(300),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(drag).await.unwrap();
+    // The new order is saved (through htmx, without a page load) and survives a reload.
+    let order = || {
+        w.app.db(|c| {
+            triggers::table
+                .filter(triggers::enabled.eq(true))
+                .order(triggers::position.asc())
+                .select(triggers::title)
+                .load::<String>(c)
+        })
+    };
+    let mut saved = Vec::new();
+    for _ in 0..50 {
+        saved = order();
+        if saved[0] == "VIP refunds" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(saved, ["VIP refunds", "Urgent outages"]);
+    b.client.refresh().await.unwrap();
+    b.wait_css("#active-triggers[data-sortable-ready='1']").await;
+    assert_eq!(titles(&b).await, ["VIP refunds", "Urgent outages"]);
+    b.screenshot("triggers-reordered").await;
+    b.close().await;
+
+    // VIP refunds go round robin across Billing (Carl's assignment is off), the group is
+    // mailed, the CRM gets signed calls; a VIP without "refund" and a refund without VIP do not.
+    let mut assignees = Vec::new();
+    let mut public_ids = Vec::new();
+    for i in 0..4 {
+        let email = if i % 2 == 0 { "vip@example.com" } else { "vip2@example.com" };
+        let (t, p) = w.app.create_ticket(w.sid, &format!("Refund request {i}"), email);
+        assignees.push(w.app.ticket(t).assignee_id.unwrap());
+        public_ids.push(p);
+    }
+    assert_eq!(assignees, [w.ann, w.bob, w.ann, w.bob]);
+    let (other, _) = w.app.create_ticket(w.sid, "Question", "vip@example.com");
+    let (plain, _) = w.app.create_ticket(w.sid, "Refund please", "joe@example.com");
+    assert_eq!(w.app.ticket(other).assignee_id, None);
+    assert_eq!(w.app.ticket(plain).assignee_id, None);
+    let mails = w.app.smtp.wait_for(12).await;
+    let mut to: Vec<String> = mails.iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to, ["ann@acme.test", "bob@acme.test", "carl@acme.test"]);
+    let first_mail = mails
+        .iter()
+        .find(|m| m.subject().starts_with(&format!("VIP refund {}", public_ids[0])))
+        .unwrap();
+    assert!(
+        first_mail
+            .text()
+            .contains("vip@example.com asks: Refund request 0"),
+        "{}",
+        first_mail.text()
+    );
+    let calls = crm.wait_for(4).await;
+    let enc: String = w.app.db(move |c| {
+        triggers::table
+            .find(vip_refunds)
+            .select(triggers::secret)
+            .first(c)
+    });
+    let secret = w.app.state.secret.decrypt(&enc).unwrap();
+    for (headers, body) in &calls {
+        let ts = header(headers, "x-opencontact-timestamp");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{ts}.{body}").as_bytes());
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(header(headers, "x-opencontact-signature"), expected);
+    }
+    let mut called: Vec<String> = calls
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["ticketId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    called.sort();
+    let mut expected = public_ids.clone();
+    expected.sort();
+    assert_eq!(called, expected);
+}
