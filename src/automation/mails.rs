@@ -267,7 +267,10 @@ pub fn forward(conn: &mut DbConn, env: &MailEnv, d: &Delivery) -> QueryResult<us
     let rows = [
         ("trigger.forward.ticket", "#{ticketId}"),
         ("trigger.forward.status", "#{status}"),
-        ("trigger.forward.customer", "#{customerName} #{customerEmail}"),
+        (
+            "trigger.forward.customer",
+            "#{customerName} #{customerEmail}",
+        ),
         ("trigger.forward.intake", "#{intakeType}"),
         ("trigger.forward.created", "#{createdAt}"),
     ];
@@ -294,13 +297,19 @@ pub fn forward(conn: &mut DbConn, env: &MailEnv, d: &Delivery) -> QueryResult<us
         "</table><h3>{}</h3><div>#{{inquiry}}</div>",
         escape_html(&t("trigger.forward.inquiry"))
     ));
-    text_tpl.push_str(&format!("\n{}:\n#{{inquiry}}\n", t("trigger.forward.inquiry")));
+    text_tpl.push_str(&format!(
+        "\n{}:\n#{{inquiry}}\n",
+        t("trigger.forward.inquiry")
+    ));
     if has_answer {
         html_tpl.push_str(&format!(
             "<h3>{}</h3><div>#{{content}}</div>",
             escape_html(&t("trigger.forward.answer"))
         ));
-        text_tpl.push_str(&format!("\n{}:\n#{{content}}\n", t("trigger.forward.answer")));
+        text_tpl.push_str(&format!(
+            "\n{}:\n#{{content}}\n",
+            t("trigger.forward.answer")
+        ));
     }
     html_tpl.push_str(&format!(
         "<p><a href=\"{}\">{}</a></p>",
@@ -360,7 +369,13 @@ mod tests {
         );
         assert!(r.text.contains("Hi Ann <A>"), "{}", r.text);
         assert!(r.text.contains("We refunded you."), "{}", r.text);
-        let r = render_notification(&ctx, "T1", "S [#T1]", "Hi #{customerName}\n#{content}", false);
+        let r = render_notification(
+            &ctx,
+            "T1",
+            "S [#T1]",
+            "Hi #{customerName}\n#{content}",
+            false,
+        );
         assert_eq!(r.subject, "S [#T1]", "the marker is not doubled");
         assert_eq!(r.text, "Hi Ann <A>\nWe refunded you.");
         assert!(r.html.contains("Ann &lt;A&gt;"), "{}", r.html);

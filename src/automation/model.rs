@@ -420,7 +420,11 @@ mod tests {
         let texts = [t("ko", "안녕"), t("en", "Hello"), t("ja", "")];
         let pick = |l: &str| pick_text(&texts, true, ("", ""), l, "ko").map(|p| p.0);
         assert_eq!(pick("en").as_deref(), Some("Hello"));
-        assert_eq!(pick("ja").as_deref(), Some("안녕"), "empty Japanese falls back");
+        assert_eq!(
+            pick("ja").as_deref(),
+            Some("안녕"),
+            "empty Japanese falls back"
+        );
         assert_eq!(pick("fr").as_deref(), Some("안녕"));
     }
 }

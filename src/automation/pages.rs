@@ -14,8 +14,8 @@ use diesel::prelude::*;
 use super::deliveries::{self, Delivery};
 use super::engine;
 use super::model::{
-    Action, Condition, Firing, LISTED_TARGETS, MailText, Op, Recipient, Strategy, TARGETS,
-    Trigger, recent_firings,
+    Action, Condition, Firing, LISTED_TARGETS, MailText, Op, Recipient, Strategy, TARGETS, Trigger,
+    recent_firings,
 };
 use crate::agents::form::{Pairs, move_one};
 use crate::categories::model::Tree;
@@ -385,7 +385,11 @@ fn cond_rows(conditions: &[Condition]) -> Vec<CondRow> {
 }
 
 fn act_rows(actions: &[Action], choices: &Choices) -> Vec<ActRow> {
-    let default_lang = choices.langs.first().map(|(c, _)| c.clone()).unwrap_or_default();
+    let default_lang = choices
+        .langs
+        .first()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_default();
     // Bodies shown in the service's current editor type.
     let shown = |body: &str, html: bool| match (html, choices.html) {
         (true, false) => html_to_text(body).trim().to_string(),
@@ -1016,7 +1020,8 @@ async fn save(
     if add == "condition" || add == "action" {
         let conds = slots(&form, "_target", MAX_CONDITIONS).max(crow.len())
             + usize::from(add == "condition");
-        let acts = slots(&form, "_kind", MAX_ACTIONS).max(arow.len()) + usize::from(add == "action");
+        let acts =
+            slots(&form, "_kind", MAX_ACTIONS).max(arow.len()) + usize::from(add == "action");
         let mut crow = crow;
         crow.resize_with(conds.min(MAX_CONDITIONS), || CondRow {
             mode: "and".into(),

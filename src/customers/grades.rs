@@ -32,8 +32,8 @@ pub const RULES_PER_PAGE: i64 = 50;
 /// The colours a grade can have (CSS classes `grade-<name>` in `app.css`; the content security
 /// policy forbids inline styles, so colours are a palette, not free hex values).
 pub const PALETTE: &[&str] = &[
-    "red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink", "brown",
-    "gray", "black",
+    "red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink", "brown", "gray",
+    "black",
 ];
 
 /// The key a rule identifies customers by.
@@ -339,20 +339,16 @@ pub fn delete_grade(
     let Some(g) = Grade::find(conn, service_id, id)? else {
         return Ok(None);
     };
-    let rules = diesel::delete(
-        customer_grade_rules::table.filter(customer_grade_rules::grade_id.eq(id)),
-    )
-    .execute(conn)?;
+    let rules =
+        diesel::delete(customer_grade_rules::table.filter(customer_grade_rules::grade_id.eq(id)))
+            .execute(conn)?;
     diesel::delete(customer_grades::table.find(id)).execute(conn)?;
     Ok(Some((g.name, rules)))
 }
 
 /// Puts the service's grades in the submitted order (unknown ids ignored, missing ones after).
 pub fn reorder_grades(conn: &mut DbConn, service_id: i64, submitted: &[i64]) -> QueryResult<()> {
-    let current: Vec<i64> = Grade::all(conn, service_id)?
-        .iter()
-        .map(|g| g.id)
-        .collect();
+    let current: Vec<i64> = Grade::all(conn, service_id)?.iter().map(|g| g.id).collect();
     let order = crate::agents::form::merge_order(&current, submitted);
     for (i, id) in order.iter().enumerate() {
         diesel::update(customer_grades::table.find(id))
@@ -505,6 +501,9 @@ pub fn delete_rule(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<O
     Ok(Some(r.value))
 }
 
+/// A page of rules with their grades, and the `before` key of the next page if any.
+pub type RulesPage = (Vec<(Rule, Grade)>, Option<i64>);
+
 /// One page of the service's rules, newest first, optionally only those whose value contains
 /// `q` (case-insensitive), before the rule `before`. Returns the rules with their grades and
 /// the key to pass as `before` for the next page, if there is one.
@@ -514,7 +513,7 @@ pub fn rules_page(
     q: &str,
     before: Option<i64>,
     limit: i64,
-) -> QueryResult<(Vec<(Rule, Grade)>, Option<i64>)> {
+) -> QueryResult<RulesPage> {
     let mut query = customer_grade_rules::table
         .inner_join(customer_grades::table)
         .filter(customer_grade_rules::service_id.eq(service_id))
@@ -525,11 +524,21 @@ pub fn rules_page(
     let q = q.trim();
     if !q.is_empty() {
         let pattern = contains_pattern(q);
+        // A phone number typed with other separators still finds its digits.
+        let digits = KeyType::Phone.normalize(q);
+        let norm_pattern = if KeyType::Phone.check(q).is_ok() && digits.len() >= 3 {
+            contains_pattern(&digits)
+        } else {
+            pattern.clone()
+        };
         query = query.filter(
             lower(customer_grade_rules::value)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(customer_grade_rules::value_norm.like(pattern).escape('\\')),
+                .or(customer_grade_rules::value_norm.like(pattern).escape('\\'))
+                .or(customer_grade_rules::value_norm
+                    .like(norm_pattern)
+                    .escape('\\')),
         );
     }
     let mut rows: Vec<(Rule, Grade)> = query
@@ -623,8 +632,14 @@ mod tests {
 
     #[test]
     fn values_are_normalised_per_key() {
-        assert_eq!(KeyType::Email.normalize(" Ann@Example.COM "), "ann@example.com");
-        assert_eq!(KeyType::Phone.normalize("+82 (10) 1234-5678"), "821012345678");
+        assert_eq!(
+            KeyType::Email.normalize(" Ann@Example.COM "),
+            "ann@example.com"
+        );
+        assert_eq!(
+            KeyType::Phone.normalize("+82 (10) 1234-5678"),
+            "821012345678"
+        );
         assert_eq!(KeyType::CustomerNo.normalize("c123ab"), "C123AB");
         assert_eq!(KeyType::MemberId.normalize(" Member-7 "), "Member-7");
     }

@@ -235,10 +235,7 @@ async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
         .map(|m| m.subject())
         .collect();
     assert_eq!(to_ann.len(), 4);
-    assert!(to_ann.contains(&format!(
-        "New VIP refund {p} [#{p}]",
-        p = public_ids[0]
-    )));
+    assert!(to_ann.contains(&format!("New VIP refund {p} [#{p}]", p = public_ids[0])));
     assert!(
         mails[0]
             .text()
@@ -897,7 +894,15 @@ async fn grade_and_language_shape_the_notification() {
             .set(services::languages.eq("en,ko"))
             .execute(c)
     });
-    let vip = vip_grade(&w, &["vip@example.com", "vip-ko@example.com", "vip-ja@example.com"]).await;
+    let vip = vip_grade(
+        &w,
+        &[
+            "vip@example.com",
+            "vip-ko@example.com",
+            "vip-ja@example.com",
+        ],
+    )
+    .await;
     let sid = w.sid;
     let now = opencontact::db::now();
     let order_field: i64 = w.app.db(move |c| {
@@ -945,14 +950,20 @@ async fn grade_and_language_shape_the_notification() {
     bad.extend([("a0_subject_ko", "해결"), ("a0_body_ko", "<p>x</p>")]);
     let r = w.admin.post_form(&format!("{BASE}/new"), &bad).await;
     assert_eq!(r.status, 422);
-    assert!(r.field_error("a0").starts_with("Choose recipients and write a subject"));
+    assert!(
+        r.field_error("a0")
+            .starts_with("Choose recipients and write a subject")
+    );
     let mut bad = base_fields.to_vec();
     bad.extend([
         ("a0_subject_en", "Solved"),
         ("a0_body_en", "<p>x</p>"),
         ("a0_subject_ko", "해결"),
     ]);
-    assert_eq!(w.admin.post_form(&format!("{BASE}/new"), &bad).await.status, 422);
+    assert_eq!(
+        w.admin.post_form(&format!("{BASE}/new"), &bad).await.status,
+        422
+    );
     let mut bad = base_fields.to_vec();
     bad[3] = ("c0_v_customer_grade", "999");
     bad.extend([("a0_subject_en", "Solved"), ("a0_body_en", "<p>x</p>")]);
@@ -1017,7 +1028,11 @@ async fn grade_and_language_shape_the_notification() {
     );
     assert!(html.contains("Your refund is on its <b>way</b>."), "{html}");
     assert!(!html.contains("<script"), "{html}");
-    assert!(en.text().contains("Your refund is on its way."), "{}", en.text());
+    assert!(
+        en.text().contains("Your refund is on its way."),
+        "{}",
+        en.text()
+    );
     let ko = to("vip-ko@example.com");
     assert_eq!(ko.subject(), format!("해결: 환불 [#{p_ko}]"));
     assert!(ko.html().contains("Casey Customer님"), "{}", ko.html());
@@ -1063,7 +1078,9 @@ async fn only_agents_online_now_take_turns() {
     assert_eq!(assignee(&w, "one"), None);
     let page = w.admin.get(&format!("{BASE}/{id}")).await;
     assert!(
-        page.texts("#firings tr").join(" ").contains("nobody online"),
+        page.texts("#firings tr")
+            .join(" ")
+            .contains("nobody online"),
         "{:?}",
         page.texts("#firings tr")
     );
@@ -1080,23 +1097,29 @@ async fn only_agents_online_now_take_turns() {
     // Ann signs out; Bob has not been seen for eleven minutes.
     assert_eq!(ann.post_form("/logout", &[]).await.status, 303);
     let (ann_id, bob_id) = (w.ann, w.bob);
-    let seen: Option<chrono::NaiveDateTime> = w
-        .app
-        .db(move |c| users::table.find(ann_id).select(users::last_seen_at).first(c));
+    let seen: Option<chrono::NaiveDateTime> = w.app.db(move |c| {
+        users::table
+            .find(ann_id)
+            .select(users::last_seen_at)
+            .first(c)
+    });
     assert_eq!(seen, None, "signing out ends the presence");
     assert_eq!(assignee(&w, "six"), Some(w.bob));
     w.app.db(move |c| {
         diesel::update(users::table.find(bob_id))
-            .set(
-                users::last_seen_at
-                    .eq(Some(opencontact::db::now() - chrono::TimeDelta::minutes(11))),
-            )
+            .set(users::last_seen_at.eq(Some(
+                opencontact::db::now() - chrono::TimeDelta::minutes(11),
+            )))
             .execute(c)
     });
     assert_eq!(assignee(&w, "seven"), None);
     // Requests within a minute do not write again; the session remembers the last touch.
     bob.get("/demo/console/").await;
-    assert_eq!(assignee(&w, "eight"), None, "touched less than a minute ago");
+    assert_eq!(
+        assignee(&w, "eight"),
+        None,
+        "touched less than a minute ago"
+    );
 }
 
 #[actix_web::test]
@@ -1120,7 +1143,9 @@ async fn field_changes_fire_and_chat_messages_use_the_catalogue() {
         ],
     )
     .await;
-    let (_, pid) = w.app.create_ticket(w.sid, "Order lost", "someone@example.com");
+    let (_, pid) = w
+        .app
+        .create_ticket(w.sid, "Order lost", "someone@example.com");
     let page_path = format!("/demo/console/tickets/{pid}");
     let page = w.admin.get(&page_path).await;
     assert!(!page.has("#customer-grade"));
@@ -1205,26 +1230,74 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
                 .unwrap_or_else(|e| panic!("{css}: {e}"))
         }
     };
-    b.wait_css("#title").await.send_keys("VIP refunds").await.unwrap();
+    b.wait_css("#title")
+        .await
+        .send_keys("VIP refunds")
+        .await
+        .unwrap();
     // Condition 1: customer grade equals VIP (the value list appears for the target).
-    find("#c0_target".into()).await.select_by_value("customer_grade").await.unwrap();
-    find("#c0_op".into()).await.select_by_value("equals").await.unwrap();
+    find("#c0_target".into())
+        .await
+        .select_by_value("customer_grade")
+        .await
+        .unwrap();
+    find("#c0_op".into())
+        .await
+        .select_by_value("equals")
+        .await
+        .unwrap();
     b.wait_css("#c0_v_customer_grade:not([hidden])").await;
-    find("#c0_v_customer_grade".into()).await.select_by_label("VIP").await.unwrap();
+    find("#c0_v_customer_grade".into())
+        .await
+        .select_by_label("VIP")
+        .await
+        .unwrap();
     assert!(!find("#c0_value".into()).await.is_displayed().await.unwrap());
     // Condition 2: subject contains "refund".
-    find("#c1_target".into()).await.select_by_value("subject").await.unwrap();
-    find("#c1_op".into()).await.select_by_value("contains").await.unwrap();
-    find("#c1_value".into()).await.send_keys("refund").await.unwrap();
+    find("#c1_target".into())
+        .await
+        .select_by_value("subject")
+        .await
+        .unwrap();
+    find("#c1_op".into())
+        .await
+        .select_by_value("contains")
+        .await
+        .unwrap();
+    find("#c1_value".into())
+        .await
+        .send_keys("refund")
+        .await
+        .unwrap();
     // Action 1: assign round robin in Billing (the fields of other kinds stay hidden).
     assert!(!find("#a0_group".into()).await.is_displayed().await.unwrap());
-    find("#a0_kind".into()).await.select_by_value("assign").await.unwrap();
-    find("#a0_group".into()).await.select_by_label("Billing").await.unwrap();
-    find("#a0_strategy".into()).await.select_by_value("round_robin").await.unwrap();
+    find("#a0_kind".into())
+        .await
+        .select_by_value("assign")
+        .await
+        .unwrap();
+    find("#a0_group".into())
+        .await
+        .select_by_label("Billing")
+        .await
+        .unwrap();
+    find("#a0_strategy".into())
+        .await
+        .select_by_value("round_robin")
+        .await
+        .unwrap();
     assert!(!find("#a0_url".into()).await.is_displayed().await.unwrap());
     // Action 2: notify the group by mail (the body in the rich-text editor).
-    find("#a1_kind".into()).await.select_by_value("notify_mail").await.unwrap();
-    find("#a1_recipients_group".into()).await.click().await.unwrap();
+    find("#a1_kind".into())
+        .await
+        .select_by_value("notify_mail")
+        .await
+        .unwrap();
+    find("#a1_recipients_group".into())
+        .await
+        .click()
+        .await
+        .unwrap();
     find("#a1_subject_en".into())
         .await
         .send_keys("VIP refund #{ticketId}")
@@ -1240,17 +1313,26 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     find("#add-action".into()).await.click().await.unwrap();
     b.wait_css("#a2_kind").await;
     assert_eq!(
-        find("#title".into()).await.prop("value").await.unwrap().as_deref(),
+        find("#title".into())
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("VIP refunds")
     );
-    find("#a2_kind".into()).await.select_by_value("callback").await.unwrap();
-    find("#a2_url".into()).await.send_keys(&crm.url).await.unwrap();
-    b.screenshot("trigger-form").await;
-    find("#trigger-save".into())
+    find("#a2_kind".into())
         .await
-        .click()
+        .select_by_value("callback")
         .await
         .unwrap();
+    find("#a2_url".into())
+        .await
+        .send_keys(&crm.url)
+        .await
+        .unwrap();
+    b.screenshot("trigger-form").await;
+    find("#trigger-save".into()).await.click().await.unwrap();
     let flash = b.wait_css(".flash-success").await;
     assert_eq!(flash.text().await.unwrap(), "Trigger “VIP refunds” saved.");
     let vip_refunds: i64 = w.app.db(|c| {
@@ -1261,8 +1343,12 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     });
 
     // The list: new triggers are active at the end; drag it above "Urgent outages".
-    b.client.goto(&format!("{}{BASE}", w.app.base)).await.unwrap();
-    b.wait_css("#active-triggers[data-sortable-ready='1']").await;
+    b.client
+        .goto(&format!("{}{BASE}", w.app.base))
+        .await
+        .unwrap();
+    b.wait_css("#active-triggers[data-sortable-ready='1']")
+        .await;
     let titles = |b: &crate::support::browser::Browser| {
         let client = b.client.clone();
         async move {
@@ -1339,7 +1425,8 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     }
     assert_eq!(saved, ["VIP refunds", "Urgent outages"]);
     b.client.refresh().await.unwrap();
-    b.wait_css("#active-triggers[data-sortable-ready='1']").await;
+    b.wait_css("#active-triggers[data-sortable-ready='1']")
+        .await;
     assert_eq!(titles(&b).await, ["VIP refunds", "Urgent outages"]);
     b.screenshot("triggers-reordered").await;
     b.close().await;
@@ -1349,14 +1436,22 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     let mut assignees = Vec::new();
     let mut public_ids = Vec::new();
     for i in 0..4 {
-        let email = if i % 2 == 0 { "vip@example.com" } else { "vip2@example.com" };
-        let (t, p) = w.app.create_ticket(w.sid, &format!("Refund request {i}"), email);
+        let email = if i % 2 == 0 {
+            "vip@example.com"
+        } else {
+            "vip2@example.com"
+        };
+        let (t, p) = w
+            .app
+            .create_ticket(w.sid, &format!("Refund request {i}"), email);
         assignees.push(w.app.ticket(t).assignee_id.unwrap());
         public_ids.push(p);
     }
     assert_eq!(assignees, [w.ann, w.bob, w.ann, w.bob]);
     let (other, _) = w.app.create_ticket(w.sid, "Question", "vip@example.com");
-    let (plain, _) = w.app.create_ticket(w.sid, "Refund please", "joe@example.com");
+    let (plain, _) = w
+        .app
+        .create_ticket(w.sid, "Refund please", "joe@example.com");
     assert_eq!(w.app.ticket(other).assignee_id, None);
     assert_eq!(w.app.ticket(plain).assignee_id, None);
     let mails = w.app.smtp.wait_for(12).await;
@@ -1366,7 +1461,10 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     assert_eq!(to, ["ann@acme.test", "bob@acme.test", "carl@acme.test"]);
     let first_mail = mails
         .iter()
-        .find(|m| m.subject().starts_with(&format!("VIP refund {}", public_ids[0])))
+        .find(|m| {
+            m.subject()
+                .starts_with(&format!("VIP refund {}", public_ids[0]))
+        })
         .unwrap();
     assert!(
         first_mail
@@ -1403,4 +1501,39 @@ async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_brow
     let mut expected = public_ids.clone();
     expected.sort();
     assert_eq!(called, expected);
+}
+
+#[actix_web::test]
+async fn auto_completion_is_an_update_too() {
+    let w = world().await;
+    let id = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Closed"),
+            ("c0_target", "status"),
+            ("c0_op", "changed_to"),
+            ("c0_v_status", "closed"),
+            ("a0_kind", "set_priority"),
+            ("a0_priority", "low"),
+        ],
+    )
+    .await;
+    let (t, _) = w.app.create_ticket(w.sid, "Done soon", "d@example.com");
+    resolve(&w, t, "<p>Fixed.</p>");
+    let sid = w.sid;
+    let cutoff = opencontact::db::now() + chrono::TimeDelta::minutes(1);
+    let n = w
+        .app
+        .db(move |c| lifecycle::complete_solved_before(c, sid, cutoff, 10));
+    assert_eq!(n, 1);
+    let t = w.app.ticket(t);
+    assert_eq!(t.status(), Status::Closed);
+    assert_eq!(t.priority, "low");
+    let fired: i64 = w.app.db(move |c| {
+        trigger_firings::table
+            .filter(trigger_firings::trigger_id.eq(id))
+            .count()
+            .get_result(c)
+    });
+    assert_eq!(fired, 1);
 }
