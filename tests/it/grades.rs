@@ -500,3 +500,95 @@ async fn only_administrators_of_the_service_manage_grades() {
     let r = agent.get("/demo/console/").await;
     assert!(!r.has(&format!("nav.sidebar a[href=\"{BASE}\"]")));
 }
+
+/// In a real browser: grades are reordered by dragging (saved without a page load), and the
+/// ticket of a classified customer shows the tag.
+#[actix_web::test]
+async fn grades_are_reordered_by_dragging_in_the_browser() {
+    use fantoccini::Locator;
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+
+    let app = TestApp::spawn().await;
+    let fx = app.setup();
+    let admin = app.login("admin").await;
+    add_grade(&admin, "Gold", "amber").await;
+    add_grade(&admin, "VIP", "red").await;
+    let vip = grade_id(&app, "VIP");
+    add_rule(&admin, "email", "vip@example.com", vip, "Key account").await;
+    let (_, pid) = app.create_ticket(fx.service_id, "Refund", "vip@example.com");
+
+    let b = crate::support::browser::Browser::start().await;
+    b.sign_in(&app.base, "admin", BASE).await;
+    b.wait_css("#grade-list[data-sortable-ready='1']").await;
+    let handle = b
+        .client
+        .find(Locator::Css(&format!(
+            "#grade-list li[data-grade='{vip}'] .drag-handle"
+        )))
+        .await
+        .unwrap();
+    let first = b
+        .client
+        .find(Locator::Css("#grade-list li:first-child"))
+        .await
+        .unwrap();
+    let mut drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: handle,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..4 {
+        drag = drag.then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(50)),
+            x: 0.0,
+            y: -6.0,
+        });
+    }
+    drag = drag
+        .then(PointerAction::MoveToElement {
+            element: first,
+            duration: Some(std::time::Duration::from_millis(200)),
+            x: 0.0,
+            y: -8.0,
+        })
+        .then(PointerAction::Pause {
+            duration: std::time::Duration::from_millis(300),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(drag).await.unwrap();
+    let sid = fx.service_id;
+    let order = || {
+        app.db(move |c| {
+            customer_grades::table
+                .filter(customer_grades::service_id.eq(sid))
+                .order(customer_grades::position.asc())
+                .select(customer_grades::name)
+                .load::<String>(c)
+        })
+    };
+    let mut names = Vec::new();
+    for _ in 0..50 {
+        names = order();
+        if names[0] == "VIP" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(names, ["VIP", "Gold"]);
+    b.screenshot("customer-grades").await;
+    b.client
+        .goto(&format!("{}{}", app.base, ticket_page(&pid)))
+        .await
+        .unwrap();
+    let tag = b.wait_css("#customer-grade .grade-tag.grade-red").await;
+    assert_eq!(tag.text().await.unwrap(), "VIP");
+    b.screenshot("ticket-grade").await;
+    b.close().await;
+}
