@@ -248,25 +248,31 @@ pub async fn run_once(
     for mut d in claimed {
         let env = MailEnv::of(state);
         let outcome = match d.kind.as_str() {
-            "forward" => {
+            // Mails: rendered, queued in the outbox and recorded as delivered in one
+            // transaction, so a crash never queues them twice.
+            "forward" | "notify" => {
                 let d2 = d.clone();
-                state
+                let failed = state
                     .db
-                    .write(move |c| Ok(super::mails::forward(c, &env, &d2)?))
+                    .write(move |c| {
+                        let result = if d2.kind == "forward" {
+                            Ok(super::mails::forward(c, &env, &d2)?)
+                        } else {
+                            super::mails::notify(c, &env, &d2)?
+                        };
+                        Ok(match result {
+                            Ok(_) => {
+                                record(c, &d2, Outcome::Delivered(None))?;
+                                None
+                            }
+                            Err(e) => Some(e),
+                        })
+                    })
                     .await?;
                 outbox::wake();
-                Outcome::Delivered(None)
-            }
-            "notify" => {
-                let d2 = d.clone();
-                let sent = state
-                    .db
-                    .write(move |c| Ok(super::mails::notify(c, &env, &d2)?))
-                    .await?;
-                outbox::wake();
-                match sent {
-                    Ok(_) => Outcome::Delivered(None),
-                    Err(e) => Outcome::Fail(None, e),
+                match failed {
+                    None => continue,
+                    Some(e) => Outcome::Fail(None, e),
                 }
             }
             "chat" => {
