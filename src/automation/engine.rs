@@ -216,7 +216,7 @@ pub fn ticket_created(conn: &mut DbConn, ticket_id: i64) -> QueryResult<()> {
 /// Evaluates the triggers after a ticket changed; `before` is the row as it was read before
 /// the change.
 pub fn ticket_updated(conn: &mut DbConn, before: &Ticket) -> QueryResult<()> {
-    if EVALUATING.with(Cell::get) {
+    if EVALUATING.with(Cell::get) || !has_active(conn, before.service_id)? {
         return Ok(());
     }
     let snapshot = Snapshot::of(conn, before)?;
@@ -228,6 +228,19 @@ pub fn ticket_updated(conn: &mut DbConn, before: &Ticket) -> QueryResult<()> {
 /// field values.
 pub fn ticket_changed(conn: &mut DbConn, ticket_id: i64, before: &Snapshot) -> QueryResult<()> {
     run(conn, ticket_id, Event::Updated, Some(before))
+}
+
+/// Whether the service has an active trigger (so reading the state before a change is
+/// worth it).
+fn has_active(conn: &mut DbConn, service_id: i64) -> QueryResult<bool> {
+    use crate::db::schema::triggers;
+    Ok(triggers::table
+        .filter(triggers::service_id.eq(service_id))
+        .filter(triggers::enabled.eq(true))
+        .select(triggers::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
 }
 
 struct Guard;
