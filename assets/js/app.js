@@ -31,6 +31,9 @@
       list.dataset.sortableReady = "1";
       window.Sortable.create(list, {
         animation: 150,
+        // Pointer events instead of HTML5 drag and drop: the same for users, and it also works
+        // for touch screens and WebDriver-driven browser tests.
+        forceFallback: true,
         handle: list.querySelector(".drag-handle") ? ".drag-handle" : undefined,
         ghostClass: "sortable-ghost",
         onEnd: function () {

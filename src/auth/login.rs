@@ -191,6 +191,7 @@ pub async fn logout(req: HttpRequest, v: Viewer) -> Result<HttpResponse, AppErro
         v.state
             .db
             .write(move |c| {
+                crate::auth::presence::clear(c, user.id)?;
                 Ok(history::record(
                     c,
                     Some(user.id),

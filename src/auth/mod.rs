@@ -6,6 +6,7 @@ pub mod history;
 pub mod invite;
 pub mod login;
 pub mod password;
+pub mod presence;
 pub mod setup;
 pub mod tokens;
 pub mod users;

@@ -1,13 +1,15 @@
-//! Side effects of triggers that leave the building: callback URLs (a signed JSON POST),
-//! Dooray!/Slack-compatible incoming webhooks, and forwards to external addresses. They are
-//! queued in `webhook_deliveries` in the transaction of the change and delivered by
-//! [`spawn_worker`] with retries; the table is the delivery log administrators read.
+//! Side effects of triggers: callback URLs (a signed JSON POST), Dooray!/Slack-compatible
+//! incoming webhooks, notification mails and forwards to external addresses. They are queued
+//! in `webhook_deliveries` in the transaction of the change and delivered by [`spawn_worker`]
+//! with retries; the table is the delivery log administrators read.
 //!
 //! Callback requests carry `X-OpenContact-Timestamp` (epoch seconds) and
 //! `X-OpenContact-Signature: sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` keyed with
 //! the trigger's secret. A 2xx answer delivers; 408, 429 and 5xx answers, timeouts and connection
 //! failures are retried with backoff (30 s doubling, at most an hour, eight attempts); other
-//! answers fail at once. Forwards become mails in the mail outbox with a link to the ticket.
+//! answers fail at once. Notifications and forwards are rendered through the substitution
+//! catalogue ([`super::mails`]) and become mails in the mail outbox (which retries sending);
+//! chat messages are rendered once, before their first attempt.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -19,10 +21,10 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use crate::AppState;
-use crate::db::schema::{services, triggers, webhook_deliveries};
+use crate::db::schema::{triggers, webhook_deliveries};
 use crate::db::{DbConn, now};
-use crate::mail::outbox::{self, NewMail, backoff};
-use crate::mail::smtp::OutgoingMail;
+use crate::mail::outbox::{self, backoff};
+use crate::tickets::mailer::MailEnv;
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -40,6 +42,8 @@ pub enum DeliveryKind {
     Chat,
     /// Mails to external addresses (`url` holds them, comma-separated).
     Forward,
+    /// A notification mail (`url` lists the recipients; the body holds them with the texts).
+    Notify,
 }
 
 impl DeliveryKind {
@@ -49,6 +53,7 @@ impl DeliveryKind {
             DeliveryKind::Callback => "callback",
             DeliveryKind::Chat => "chat",
             DeliveryKind::Forward => "forward",
+            DeliveryKind::Notify => "notify",
         }
     }
 }
@@ -233,57 +238,6 @@ async fn post(client: &reqwest::Client, d: &Delivery, secret: Option<String>) ->
     }
 }
 
-/// Turns a forward into mails in the mail outbox (with a link to the ticket in the console).
-fn forward(conn: &mut DbConn, base_url: &str, d: &Delivery) -> QueryResult<usize> {
-    let v: serde_json::Value = serde_json::from_str(&d.body).unwrap_or_default();
-    let code: String = services::table
-        .find(d.service_id)
-        .select(services::code)
-        .first(conn)?;
-    let public_id = v["ticketId"].as_str().unwrap_or_default();
-    let link = format!(
-        "{}/{code}/console/tickets/{public_id}",
-        base_url.trim_end_matches('/')
-    );
-    let subject = format!(
-        "[{public_id}] {}",
-        v["subject"].as_str().unwrap_or_default()
-    );
-    let text = format!(
-        "{}\n\nTicket: {public_id}\nStatus: {}\nPriority: {}\nCustomer: {}\n\n{link}\n",
-        v["subject"].as_str().unwrap_or_default(),
-        v["status"].as_str().unwrap_or_default(),
-        v["priority"].as_str().unwrap_or_default(),
-        v["customerEmail"].as_str().unwrap_or_default(),
-    );
-    let html = format!(
-        "{}<p><a href=\"{}\">{}</a></p>",
-        crate::help_center::content::text_to_html(&text),
-        crate::help_center::content::escape_html(&link),
-        crate::help_center::content::escape_html(public_id)
-    );
-    let mut n = 0;
-    for addr in d.url.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        outbox::enqueue(
-            conn,
-            &NewMail {
-                service_id: Some(d.service_id),
-                ticket_id: d.ticket_id,
-                purpose: "trigger_forward".into(),
-                mail: OutgoingMail {
-                    to: addr.to_string(),
-                    subject: subject.clone(),
-                    text: text.clone(),
-                    html: html.clone(),
-                    ..OutgoingMail::default()
-                },
-            },
-        )?;
-        n += 1;
-    }
-    Ok(n)
-}
-
 /// One worker round; returns how many deliveries were attempted.
 pub async fn run_once(
     state: &AppState,
@@ -291,14 +245,59 @@ pub async fn run_once(
 ) -> Result<usize, crate::error::AppError> {
     let claimed = state.db.write(|c| Ok(claim_due(c, now())?)).await?;
     let n = claimed.len();
-    for d in claimed {
+    for mut d in claimed {
+        let env = MailEnv::of(state);
         let outcome = match d.kind.as_str() {
-            "forward" => {
-                let base = state.config.base_url.clone();
+            // Mails: rendered, queued in the outbox and recorded as delivered in one
+            // transaction, so a crash never queues them twice.
+            "forward" | "notify" => {
                 let d2 = d.clone();
-                state.db.write(move |c| Ok(forward(c, &base, &d2)?)).await?;
+                let failed = state
+                    .db
+                    .write(move |c| {
+                        let result = if d2.kind == "forward" {
+                            Ok(super::mails::forward(c, &env, &d2)?)
+                        } else {
+                            super::mails::notify(c, &env, &d2)?
+                        };
+                        Ok(match result {
+                            Ok(_) => {
+                                record(c, &d2, Outcome::Delivered(None))?;
+                                None
+                            }
+                            Err(e) => Some(e),
+                        })
+                    })
+                    .await?;
                 outbox::wake();
-                Outcome::Delivered(None)
+                match failed {
+                    None => continue,
+                    Some(e) => Outcome::Fail(None, e),
+                }
+            }
+            "chat" => {
+                let d2 = d.clone();
+                let rendered = state
+                    .db
+                    .write(move |c| {
+                        let body = super::mails::chat_body(c, &env, &d2)?;
+                        if let Ok(Some(b)) = &body {
+                            // Rendered once: retries send the same message.
+                            diesel::update(webhook_deliveries::table.find(d2.id))
+                                .set(webhook_deliveries::body.eq(b))
+                                .execute(c)?;
+                        }
+                        Ok(body)
+                    })
+                    .await?;
+                match rendered {
+                    Ok(Some(body)) => {
+                        d.body = body;
+                        post(client, &d, None).await
+                    }
+                    Ok(None) => post(client, &d, None).await,
+                    Err(e) => Outcome::Fail(None, e),
+                }
             }
             "callback" => {
                 let trigger_id = d.trigger_id;

@@ -4,8 +4,10 @@
 //! fires when every required row holds and, if it has optional rows, at least one of them
 //! does. State changes (assign, group, intake type, priority, complete) are applied in the same
 //! transaction, so later triggers see them and the last one wins; side effects go through
-//! queues (notification mails through the mail outbox, forwards, callback URLs and chat
-//! webhooks through [`super::deliveries`]).
+//! the queue of [`super::deliveries`] (notification mails, forwards, callback URLs and chat
+//! webhooks), whose worker renders texts through the substitution catalogue
+//! ([`super::mails`]) and hands mails to the mail outbox. A notification's recipients and its
+//! language (the ticket's, else the service's default) are fixed here, at firing time.
 //!
 //! Loop guard: changes made by triggers do not evaluate triggers again (a thread-local flag
 //! marks the evaluation, which always runs on one blocking thread inside one transaction).
@@ -17,7 +19,7 @@ use diesel::prelude::*;
 use rand::Rng;
 
 use super::deliveries::{self, DeliveryKind};
-use super::model::{Action, Condition, Op, Recipient, Strategy, Trigger, log_firing};
+use super::model::{Action, Condition, Op, Recipient, Strategy, Trigger, log_firing, pick_text};
 use crate::db::dispatch::lock_service;
 use crate::db::schema::{
     categories, customers, field_defs, group_members, service_members, services, ticket_entries,
@@ -25,8 +27,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, now};
 use crate::help_center::content::html_to_text;
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
+use crate::services::model::Service;
 use crate::tickets::{Priority, Status, Ticket, record_event};
 
 thread_local! {
@@ -89,6 +90,8 @@ pub struct Snapshot {
     pub lang: String,
     /// Values of fields that are not encrypted, by field key.
     pub fields: HashMap<i64, String>,
+    /// The customer's grade (SPEC §6.2).
+    pub grade: Option<i64>,
 }
 
 impl Snapshot {
@@ -116,6 +119,7 @@ impl Snapshot {
             .filter(field_defs::personal.eq(false))
             .select((ticket_field_values::field_id, ticket_field_values::value))
             .load(conn)?;
+        let grade = crate::customers::grades::grade_for_ticket(conn, row)?.map(|g| g.id);
         Ok(Snapshot {
             id: row.id,
             service_id: row.service_id,
@@ -134,6 +138,7 @@ impl Snapshot {
             customer_phone,
             lang: row.lang.clone(),
             fields: fields.into_iter().collect(),
+            grade,
         })
     }
 
@@ -153,6 +158,7 @@ impl Snapshot {
             "content" => self.content.clone(),
             "customer_email" => self.customer_email.clone(),
             "customer_phone" => self.customer_phone.clone(),
+            "customer_grade" => id(self.grade),
             other => other
                 .strip_prefix("field:")
                 .and_then(|f| f.parse::<i64>().ok())
@@ -210,11 +216,31 @@ pub fn ticket_created(conn: &mut DbConn, ticket_id: i64) -> QueryResult<()> {
 /// Evaluates the triggers after a ticket changed; `before` is the row as it was read before
 /// the change.
 pub fn ticket_updated(conn: &mut DbConn, before: &Ticket) -> QueryResult<()> {
-    if EVALUATING.with(Cell::get) {
+    if EVALUATING.with(Cell::get) || !has_active(conn, before.service_id)? {
         return Ok(());
     }
     let snapshot = Snapshot::of(conn, before)?;
     run(conn, before.id, Event::Updated, Some(&snapshot))
+}
+
+/// Evaluates the triggers after a change whose state before was taken with [`Snapshot::of`]
+/// before the change was written — for changes the ticket row alone does not show, such as
+/// field values.
+pub fn ticket_changed(conn: &mut DbConn, ticket_id: i64, before: &Snapshot) -> QueryResult<()> {
+    run(conn, ticket_id, Event::Updated, Some(before))
+}
+
+/// Whether the service has an active trigger (so reading the state before a change is
+/// worth it).
+fn has_active(conn: &mut DbConn, service_id: i64) -> QueryResult<bool> {
+    use crate::db::schema::triggers;
+    Ok(triggers::table
+        .filter(triggers::service_id.eq(service_id))
+        .filter(triggers::enabled.eq(true))
+        .select(triggers::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
 }
 
 struct Guard;
@@ -313,12 +339,18 @@ pub fn assignable_members(
         .load(conn)
 }
 
-/// The next agent after `last` in `members` (wrapping), or the first.
-pub fn next_in_turn(members: &[i64], last: Option<i64>) -> Option<i64> {
+/// The next agent after `last` in the group order `members` (wrapping) who is `eligible`
+/// (e.g. online), or the first eligible one when `last` left the group. Skipping agents who
+/// are offline keeps everyone's place: the turn continues after `last`.
+pub fn next_in_turn(members: &[i64], eligible: &[i64], last: Option<i64>) -> Option<i64> {
+    let n = members.len();
     let start = last
         .and_then(|l| members.iter().position(|m| *m == l))
         .map_or(0, |i| i + 1);
-    members.get(start % members.len().max(1)).copied()
+    (0..n)
+        .filter_map(|k| members.get((start + k) % n))
+        .find(|m| eligible.contains(m))
+        .copied()
 }
 
 fn group_in_service(conn: &mut DbConn, service_id: i64, group_id: i64) -> QueryResult<bool> {
@@ -379,19 +411,31 @@ fn apply(
             group_id,
             strategy,
             agent_id,
+            online_only,
         } => {
             if !group_in_service(conn, t.service_id, *group_id)? {
                 return Ok(format!("assign: group {group_id} missing"));
             }
             let members = assignable_members(conn, t.service_id, *group_id)?;
+            let only_online = *online_only && *strategy != Strategy::Agent;
+            let eligible = if only_online {
+                crate::auth::presence::online_among(conn, &members)?
+            } else {
+                members.clone()
+            };
             let pick = match strategy {
                 Strategy::Agent => agent_id.filter(|a| members.contains(a)),
                 Strategy::Random => {
-                    if members.is_empty() {
+                    let pool: Vec<i64> = members
+                        .iter()
+                        .copied()
+                        .filter(|m| eligible.contains(m))
+                        .collect();
+                    if pool.is_empty() {
                         None
                     } else {
-                        let i = rand::rng().random_range(0..members.len());
-                        members.get(i).copied()
+                        let i = rand::rng().random_range(0..pool.len());
+                        pool.get(i).copied()
                     }
                 }
                 Strategy::RoundRobin => {
@@ -402,7 +446,7 @@ fn apply(
                         .select(trigger_round_robin::last_user_id)
                         .first(conn)
                         .optional()?;
-                    let next = next_in_turn(&members, last.flatten());
+                    let next = next_in_turn(&members, &eligible, last.flatten());
                     if let Some(n) = next {
                         if last.is_some() {
                             diesel::update(trigger_round_robin::table.find((tid, *group_id)))
@@ -426,20 +470,29 @@ fn apply(
                     set_assignment(conn, t, Some(*group_id), Some(agent), tid)?;
                     Ok(format!("assigned to {agent} in group {group_id}"))
                 }
-                None => Ok(format!("assign: no assignable agent in group {group_id}")),
+                None => {
+                    let kept = move_to_group(conn, t, *group_id, tid)?;
+                    let why = if only_online && !members.is_empty() {
+                        "nobody online"
+                    } else {
+                        "no assignable agent"
+                    };
+                    Ok(match kept {
+                        Some(a) => format!(
+                            "assign: {why} in group {group_id}; moved to the group, assignee {a} kept"
+                        ),
+                        None => format!(
+                            "assign: {why} in group {group_id}; moved to the group unassigned"
+                        ),
+                    })
+                }
             }
         }
         Action::AssignGroup { group_id } => {
             if !group_in_service(conn, t.service_id, *group_id)? {
                 return Ok(format!("group: {group_id} missing"));
             }
-            let keep = match t.assignee {
-                Some(a) => assignable_members(conn, t.service_id, *group_id)?
-                    .contains(&a)
-                    .then_some(a),
-                None => None,
-            };
-            set_assignment(conn, t, Some(*group_id), keep, tid)?;
+            move_to_group(conn, t, *group_id, tid)?;
             Ok(format!("moved to group {group_id}"))
         }
         Action::SetIntakeType { category_id } => {
@@ -482,6 +535,8 @@ fn apply(
         }
         Action::NotifyMail {
             recipients,
+            texts,
+            html,
             subject,
             body,
         } => {
@@ -510,29 +565,43 @@ fn apply(
                 }
             }
             to.sort();
-            to.dedup_by(|a, b| a.0 == b.0);
-            let service_name = service_name(conn, t.service_id)?;
-            let subject = substitute(subject, t, &service_name, event);
-            let text = substitute(body, t, &service_name, event);
-            let html = crate::help_center::content::text_to_html(&text);
-            for (addr, name) in &to {
-                outbox::enqueue(
-                    conn,
-                    &NewMail {
-                        service_id: Some(t.service_id),
-                        ticket_id: Some(t.id),
-                        purpose: "trigger_notify".into(),
-                        mail: OutgoingMail {
-                            to: addr.clone(),
-                            to_name: name.clone(),
-                            subject: subject.clone(),
-                            text: text.clone(),
-                            html: html.clone(),
-                            ..OutgoingMail::default()
-                        },
-                    },
-                )?;
+            to.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
+            if to.is_empty() {
+                return Ok("notified 0".into());
             }
+            let service = service_of(conn, t.service_id)?;
+            let lang = crate::mail::layouts::mail_lang(&service, &t.lang);
+            let Some((subject, body, is_html)) = pick_text(
+                texts,
+                *html,
+                (subject, body),
+                lang.code(),
+                &service.default_lang,
+            ) else {
+                return Ok("notify: no text".into());
+            };
+            let payload = serde_json::json!({
+                "to": to,
+                "subject": subject,
+                "body": body,
+                "html": is_html,
+                "lang": lang.code(),
+            })
+            .to_string();
+            let list = to
+                .iter()
+                .map(|(a, _)| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            deliveries::queue(
+                conn,
+                t.service_id,
+                Some(tid),
+                t.id,
+                DeliveryKind::Notify,
+                &list,
+                &payload,
+            )?;
             Ok(format!("notified {}", to.len()))
         }
         Action::Forward {
@@ -575,9 +644,15 @@ fn apply(
             Ok("callback queued".into())
         }
         Action::ChatWebhook { url, template } => {
-            let service_name = service_name(conn, t.service_id)?;
-            let text = substitute(template, t, &service_name, event);
-            let body = serde_json::json!({ "botName": service_name, "text": text }).to_string();
+            let service = service_of(conn, t.service_id)?;
+            let lang = crate::mail::layouts::mail_lang(&service, &t.lang);
+            // Rendered by the delivery worker before the first attempt.
+            let body = serde_json::json!({
+                "botName": service.name,
+                "template": template,
+                "lang": lang.code(),
+            })
+            .to_string();
             deliveries::queue(
                 conn,
                 t.service_id,
@@ -600,8 +675,29 @@ fn user_addresses(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(String, St
         .load(conn)
 }
 
-fn service_name(conn: &mut DbConn, id: i64) -> QueryResult<String> {
-    services::table.find(id).select(services::name).first(conn)
+fn service_of(conn: &mut DbConn, id: i64) -> QueryResult<Service> {
+    services::table
+        .find(id)
+        .select(Service::as_select())
+        .first(conn)
+}
+
+/// Moves the ticket to a group; the assignee stays when an assignable member of it, otherwise
+/// the ticket waits in the group unassigned. Returns the assignee kept.
+fn move_to_group(
+    conn: &mut DbConn,
+    t: &Snapshot,
+    group_id: i64,
+    trigger_id: i64,
+) -> QueryResult<Option<i64>> {
+    let keep = match t.assignee {
+        Some(a) => assignable_members(conn, t.service_id, group_id)?
+            .contains(&a)
+            .then_some(a),
+        None => None,
+    };
+    set_assignment(conn, t, Some(group_id), keep, trigger_id)?;
+    Ok(keep)
 }
 
 /// The JSON snapshot sent to callback URLs (and used for forwards).
@@ -622,21 +718,6 @@ pub fn snapshot_json(t: &Snapshot, event: Event) -> String {
         "at": now().and_utc().to_rfc3339(),
     })
     .to_string()
-}
-
-/// Replaces the substitution codes trigger texts use.
-pub fn substitute(text: &str, t: &Snapshot, service_name: &str, event: Event) -> String {
-    text.replace("#{ticketId}", &t.public_id)
-        .replace("#{subject}", &t.subject)
-        .replace("#{status}", &t.status)
-        .replace("#{priority}", &t.priority)
-        .replace("#{channel}", &t.channel)
-        .replace("#{customerName}", &t.customer_name)
-        .replace("#{customerEmail}", &t.customer_email)
-        .replace("#{customerPhone}", &t.customer_phone)
-        .replace("#{content}", &t.content)
-        .replace("#{serviceName}", service_name)
-        .replace("#{event}", event.as_str())
 }
 
 #[cfg(test)]
@@ -705,14 +786,19 @@ mod tests {
     #[test]
     fn round_robin_takes_turns_and_wraps() {
         let m = [5, 7, 9];
-        assert_eq!(next_in_turn(&m, None), Some(5));
-        assert_eq!(next_in_turn(&m, Some(5)), Some(7));
-        assert_eq!(next_in_turn(&m, Some(9)), Some(5));
+        assert_eq!(next_in_turn(&m, &m, None), Some(5));
+        assert_eq!(next_in_turn(&m, &m, Some(5)), Some(7));
+        assert_eq!(next_in_turn(&m, &m, Some(9)), Some(5));
         assert_eq!(
-            next_in_turn(&m, Some(42)),
+            next_in_turn(&m, &m, Some(42)),
             Some(5),
             "a removed agent restarts"
         );
-        assert_eq!(next_in_turn(&[], Some(1)), None);
+        assert_eq!(next_in_turn(&[], &[], Some(1)), None);
+        // Only online agents: 7 is offline, so after 5 comes 9, and after 9 comes 5.
+        assert_eq!(next_in_turn(&m, &[5, 9], Some(5)), Some(9));
+        assert_eq!(next_in_turn(&m, &[5, 9], Some(7)), Some(9));
+        assert_eq!(next_in_turn(&m, &[5, 9], Some(9)), Some(5));
+        assert_eq!(next_in_turn(&m, &[], Some(9)), None, "nobody online");
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod deliveries;
 pub mod engine;
+pub mod mails;
 pub mod model;
 
 pub mod pages;

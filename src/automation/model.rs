@@ -22,6 +22,20 @@ pub const TARGETS: &[&str] = &[
     "content",
     "customer_email",
     "customer_phone",
+    "customer_grade",
+];
+
+/// Targets whose value is picked from a list (the form offers a select instead of a text box).
+pub const LISTED_TARGETS: &[&str] = &[
+    "event",
+    "status",
+    "intake_type",
+    "resolution_type",
+    "channel",
+    "priority",
+    "group",
+    "assignee",
+    "customer_grade",
 ];
 
 /// How a condition row compares.
@@ -139,6 +153,10 @@ pub enum Action {
         strategy: Strategy,
         /// The agent, for [`Strategy::Agent`].
         agent_id: Option<i64>,
+        /// Random and round robin pick only among agents online now; with nobody online the
+        /// ticket goes to the group unassigned.
+        #[serde(default)]
+        online_only: bool,
     },
     /// Move to a group (the assignee is cleared unless a member of it).
     AssignGroup {
@@ -155,13 +173,21 @@ pub enum Action {
         /// `low`, `normal`, `high` or `urgent`.
         priority: String,
     },
-    /// Mail a notification (not using the service's mail layout).
+    /// Mail a notification (not using the service's mail layout) in the ticket's language.
     NotifyMail {
         /// Recipients.
         recipients: Vec<Recipient>,
-        /// Subject (substitution codes allowed).
+        /// Subject and body per help-center language (substitution codes allowed).
+        #[serde(default)]
+        texts: Vec<MailText>,
+        /// Whether the bodies are HTML (the service's editor type when saved) or plain text.
+        #[serde(default)]
+        html: bool,
+        /// The single plain-text subject of triggers saved before per-language texts.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         subject: String,
-        /// Body text (substitution codes allowed).
+        /// The single plain-text body of triggers saved before per-language texts.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         body: String,
     },
     /// Mail the ticket to external addresses with a link back, optionally completing it.
@@ -183,6 +209,41 @@ pub enum Action {
         /// The message (substitution codes allowed).
         template: String,
     },
+}
+
+/// A notification mail's subject and body in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailText {
+    /// Language code (`ko`, `en`, `ja`).
+    pub lang: String,
+    /// Subject.
+    pub subject: String,
+    /// Body (HTML or plain text, see [`Action::NotifyMail`]).
+    pub body: String,
+}
+
+/// The notification text for a mail in `lang`: the text of that language, else the one of
+/// `default_lang`, else the single text of an older trigger, else the first text. Returns the
+/// subject, the body and whether the body is HTML.
+pub fn pick_text(
+    texts: &[MailText],
+    html: bool,
+    legacy: (&str, &str),
+    lang: &str,
+    default_lang: &str,
+) -> Option<(String, String, bool)> {
+    let usable = |t: &&MailText| !t.subject.trim().is_empty() && !t.body.trim().is_empty();
+    let of = |l: &str| texts.iter().filter(usable).find(|t| t.lang == l);
+    if let Some(t) = of(lang).or_else(|| of(default_lang)) {
+        return Some((t.subject.clone(), t.body.clone(), html));
+    }
+    if !legacy.0.trim().is_empty() && !legacy.1.trim().is_empty() {
+        return Some((legacy.0.to_string(), legacy.1.to_string(), false));
+    }
+    texts
+        .iter()
+        .find(usable)
+        .map(|t| (t.subject.clone(), t.body.clone(), html))
 }
 
 /// A trigger row.
@@ -314,4 +375,56 @@ pub fn recent_firings(conn: &mut DbConn, trigger_id: i64, limit: i64) -> QueryRe
         .limit(limit)
         .select(Firing::as_select())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_actions_still_read() {
+        let old = r#"[{"kind":"notify_mail","recipients":["group"],"subject":"S","body":"B"},
+            {"kind":"assign","group_id":3,"strategy":"round_robin","agent_id":null}]"#;
+        let actions: Vec<Action> = serde_json::from_str(old).unwrap();
+        let Action::NotifyMail {
+            texts,
+            html,
+            subject,
+            body,
+            ..
+        } = &actions[0]
+        else {
+            panic!("notify expected");
+        };
+        assert!(texts.is_empty() && !html);
+        assert_eq!(
+            pick_text(texts, *html, (subject, body), "en", "ko"),
+            Some(("S".into(), "B".into(), false))
+        );
+        assert!(matches!(
+            actions[1],
+            Action::Assign {
+                online_only: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_ticket_language_then_the_default() {
+        let t = |lang: &str, s: &str| MailText {
+            lang: lang.into(),
+            subject: s.into(),
+            body: format!("<p>{s}</p>"),
+        };
+        let texts = [t("ko", "안녕"), t("en", "Hello"), t("ja", "")];
+        let pick = |l: &str| pick_text(&texts, true, ("", ""), l, "ko").map(|p| p.0);
+        assert_eq!(pick("en").as_deref(), Some("Hello"));
+        assert_eq!(
+            pick("ja").as_deref(),
+            Some("안녕"),
+            "empty Japanese falls back"
+        );
+        assert_eq!(pick("fr").as_deref(), Some("안녕"));
+    }
 }

@@ -14,17 +14,23 @@ use diesel::prelude::*;
 use super::deliveries::{self, Delivery};
 use super::engine;
 use super::model::{
-    Action, Condition, Firing, Op, Recipient, Strategy, TARGETS, Trigger, recent_firings,
+    Action, Condition, Firing, LISTED_TARGETS, MailText, Op, Recipient, Strategy, TARGETS, Trigger,
+    recent_firings,
 };
 use crate::agents::form::{Pairs, move_one};
 use crate::categories::model::Tree;
 use crate::db::schema::{agent_groups, field_defs, service_members, triggers, users};
-use crate::db::types::CategoryTree;
+use crate::db::types::{CategoryTree, EditorType};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{local_display, service_tz};
+use crate::help_center::content::{
+    html_to_text, local_display, sanitize_html, service_langs, service_tz, text_to_html,
+};
 use crate::i18n::{self, Lang};
-use crate::tickets::{Priority, Ticket};
+use crate::services::model::Service;
+use crate::tickets::detail::view::channel_key;
+use crate::tickets::lifecycle::status_label_key;
+use crate::tickets::{Channel, Priority, Status, Ticket};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
 /// Most condition rows.
@@ -63,6 +69,22 @@ pub struct Choices {
     pub strategies: Vec<Choice>,
     /// Mail recipients.
     pub recipients: Vec<Choice>,
+    /// The values of each listed target (see [`LISTED_TARGETS`]): target, options.
+    pub values: Vec<(String, Vec<Choice>)>,
+    /// Help-center languages, the default first: code, name.
+    pub langs: Vec<Choice>,
+    /// Whether notification bodies are HTML (the service's editor type).
+    pub html: bool,
+}
+
+impl Choices {
+    /// The options of a listed target.
+    pub fn values_of(&self, target: &str) -> Option<&[Choice]> {
+        self.values
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, v)| v.as_slice())
+    }
 }
 
 /// One condition row of the form.
@@ -95,10 +117,10 @@ pub struct ActRow {
     pub priority: String,
     /// Recipients.
     pub recipients: Vec<String>,
-    /// Mail subject.
-    pub subject: String,
-    /// Mail body.
-    pub body: String,
+    /// Only agents online now (assign).
+    pub online_only: bool,
+    /// Mail subject and body per language: code, subject, body.
+    pub texts: Vec<(String, String, String)>,
     /// Forward addresses.
     pub addresses: String,
     /// Complete after forwarding.
@@ -113,6 +135,22 @@ impl ActRow {
     /// Whether a recipient is checked.
     pub fn has_recipient(&self, r: &str) -> bool {
         self.recipients.iter().any(|x| x == r)
+    }
+
+    /// The mail subject in a language.
+    pub fn subject_in(&self, lang: &str) -> &str {
+        self.texts
+            .iter()
+            .find(|(l, _, _)| l == lang)
+            .map_or("", |(_, s, _)| s.as_str())
+    }
+
+    /// The mail body in a language.
+    pub fn body_in(&self, lang: &str) -> &str {
+        self.texts
+            .iter()
+            .find(|(l, _, _)| l == lang)
+            .map_or("", |(_, _, b)| b.as_str())
     }
 }
 
@@ -160,13 +198,20 @@ pub struct FormPage {
     pub test_ticket: String,
     /// Test-run result text.
     pub test_result: String,
+    /// The substitution codes.
+    pub codes: Vec<crate::tickets::substitution::CodeRow>,
+    /// Most condition rows.
+    pub max_conditions: usize,
+    /// Most action rows.
+    pub max_actions: usize,
 }
 
 fn base(code: &str) -> String {
     format!("/{code}/console/settings/triggers")
 }
 
-fn choices(conn: &mut DbConn, service_id: i64, lang: Lang) -> QueryResult<Choices> {
+fn choices(conn: &mut DbConn, service: &Service, lang: Lang) -> QueryResult<Choices> {
+    let service_id = service.id;
     let t = |k: &str| i18n::t(lang, k);
     let mut targets: Vec<Choice> = TARGETS
         .iter()
@@ -186,39 +231,73 @@ fn choices(conn: &mut DbConn, service_id: i64, lang: Lang) -> QueryResult<Choice
             format!("{}: {code}", t("trigger.target.field")),
         )
     }));
-    let groups = agent_groups::table
-        .filter(agent_groups::service_id.eq(service_id))
-        .order((agent_groups::display_order.asc(), agent_groups::id.asc()))
-        .select((agent_groups::id, agent_groups::name))
-        .load::<(i64, String)>(conn)?
+    let groups = groups_of(conn, service_id)?;
+    let agents = agents_of(conn, service_id)?;
+    let fallback = crate::help_center::content::default_lang(service);
+    let tree_choices = |tree: &Tree| -> Vec<Choice> {
+        tree.nodes()
+            .iter()
+            .map(|n| {
+                (
+                    n.id.to_string(),
+                    format!(
+                        "{}{}",
+                        "· ".repeat(usize::try_from(n.level - 1).unwrap_or(0)),
+                        n.display_name(lang, fallback)
+                    ),
+                )
+            })
+            .collect()
+    };
+    let intake_types: Vec<Choice> =
+        tree_choices(&Tree::load(conn, service_id, CategoryTree::Intake)?);
+    let resolution_types: Vec<Choice> =
+        tree_choices(&Tree::load(conn, service_id, CategoryTree::Resolution)?);
+    let grades: Vec<Choice> = crate::customers::grades::Grade::all(conn, service_id)?
         .into_iter()
-        .map(|(id, n)| (id.to_string(), n))
+        .map(|g| (g.id.to_string(), g.name))
         .collect();
-    let agents = service_members::table
-        .inner_join(users::table.on(users::id.eq(service_members::user_id)))
-        .filter(service_members::service_id.eq(service_id))
-        .filter(users::active.eq(true))
-        .order(users::name.asc())
-        .select((users::id, users::name, users::login))
-        .limit(500)
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, n, l)| (id.to_string(), format!("{n} ({l})")))
-        .collect();
-    let tree = Tree::load(conn, service_id, CategoryTree::Intake)?;
-    let intake_types = tree
-        .nodes()
+    let priorities: Vec<Choice> = Priority::ALL
         .iter()
-        .map(|n| {
+        .map(|p| {
             (
-                n.id.to_string(),
-                format!(
-                    "{}{}",
-                    "· ".repeat(usize::try_from(n.level - 1).unwrap_or(0)),
-                    n.display_name(lang, Lang::Ko)
-                ),
+                p.as_str().to_string(),
+                t(&format!("trigger.priority.{}", p.as_str())),
             )
         })
+        .collect();
+    let values = vec![
+        (
+            "event".to_string(),
+            ["created", "updated"]
+                .iter()
+                .map(|e| ((*e).to_string(), t(&format!("trigger.event.{e}"))))
+                .collect(),
+        ),
+        (
+            "status".to_string(),
+            Status::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), t(status_label_key(*s))))
+                .collect(),
+        ),
+        ("intake_type".to_string(), intake_types.clone()),
+        ("resolution_type".to_string(), resolution_types),
+        (
+            "channel".to_string(),
+            Channel::ALL
+                .iter()
+                .map(|c| (c.as_str().to_string(), t(channel_key(*c))))
+                .collect(),
+        ),
+        ("priority".to_string(), priorities.clone()),
+        ("group".to_string(), groups_of(conn, service_id)?),
+        ("assignee".to_string(), agents_of(conn, service_id)?),
+        ("customer_grade".to_string(), grades),
+    ];
+    let langs = service_langs(service)
+        .into_iter()
+        .map(|l| (l.code().to_string(), l.native_name().to_string()))
         .collect();
     Ok(Choices {
         targets,
@@ -234,15 +313,7 @@ fn choices(conn: &mut DbConn, service_id: i64, lang: Lang) -> QueryResult<Choice
         groups,
         agents,
         intake_types,
-        priorities: Priority::ALL
-            .iter()
-            .map(|p| {
-                (
-                    p.as_str().to_string(),
-                    t(&format!("trigger.priority.{}", p.as_str())),
-                )
-            })
-            .collect(),
+        priorities,
         kinds: [
             "assign",
             "assign_group",
@@ -264,7 +335,35 @@ fn choices(conn: &mut DbConn, service_id: i64, lang: Lang) -> QueryResult<Choice
             .iter()
             .map(|k| ((*k).to_string(), t(&format!("trigger.recipient.{k}"))))
             .collect(),
+        values,
+        langs,
+        html: service.editor_type == EditorType::Html.as_str(),
     })
+}
+
+fn groups_of(conn: &mut DbConn, service_id: i64) -> QueryResult<Vec<Choice>> {
+    Ok(agent_groups::table
+        .filter(agent_groups::service_id.eq(service_id))
+        .order((agent_groups::display_order.asc(), agent_groups::id.asc()))
+        .select((agent_groups::id, agent_groups::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.to_string(), n))
+        .collect())
+}
+
+fn agents_of(conn: &mut DbConn, service_id: i64) -> QueryResult<Vec<Choice>> {
+    Ok(service_members::table
+        .inner_join(users::table.on(users::id.eq(service_members::user_id)))
+        .filter(service_members::service_id.eq(service_id))
+        .filter(users::active.eq(true))
+        .order(users::name.asc())
+        .select((users::id, users::name, users::login))
+        .limit(500)
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, n, l)| (id.to_string(), format!("{n} ({l})")))
+        .collect())
 }
 
 fn cond_rows(conditions: &[Condition]) -> Vec<CondRow> {
@@ -285,7 +384,18 @@ fn cond_rows(conditions: &[Condition]) -> Vec<CondRow> {
     rows
 }
 
-fn act_rows(actions: &[Action]) -> Vec<ActRow> {
+fn act_rows(actions: &[Action], choices: &Choices) -> Vec<ActRow> {
+    let default_lang = choices
+        .langs
+        .first()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_default();
+    // Bodies shown in the service's current editor type.
+    let shown = |body: &str, html: bool| match (html, choices.html) {
+        (true, false) => html_to_text(body).trim().to_string(),
+        (false, true) => text_to_html(body),
+        _ => body.to_string(),
+    };
     let mut rows: Vec<ActRow> = actions
         .iter()
         .map(|a| match a {
@@ -293,6 +403,7 @@ fn act_rows(actions: &[Action]) -> Vec<ActRow> {
                 group_id,
                 strategy,
                 agent_id,
+                online_only,
             } => ActRow {
                 kind: "assign".into(),
                 group: group_id.to_string(),
@@ -303,6 +414,7 @@ fn act_rows(actions: &[Action]) -> Vec<ActRow> {
                 }
                 .into(),
                 agent: agent_id.map(|a| a.to_string()).unwrap_or_default(),
+                online_only: *online_only,
                 ..ActRow::default()
             },
             Action::AssignGroup { group_id } => ActRow {
@@ -322,6 +434,8 @@ fn act_rows(actions: &[Action]) -> Vec<ActRow> {
             },
             Action::NotifyMail {
                 recipients,
+                texts,
+                html,
                 subject,
                 body,
             } => ActRow {
@@ -337,8 +451,14 @@ fn act_rows(actions: &[Action]) -> Vec<ActRow> {
                         .to_string()
                     })
                     .collect(),
-                subject: subject.clone(),
-                body: body.clone(),
+                texts: if texts.is_empty() && !subject.is_empty() {
+                    vec![(default_lang.clone(), subject.clone(), shown(body, false))]
+                } else {
+                    texts
+                        .iter()
+                        .map(|t| (t.lang.clone(), t.subject.clone(), shown(&t.body, *html)))
+                        .collect()
+                },
                 ..ActRow::default()
             },
             Action::Forward {
@@ -389,14 +509,20 @@ pub async fn list(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
     )
 }
 
+/// The action rows a form page shows: as submitted, or from a stored trigger.
+enum ActSource {
+    Rows(Vec<ActRow>),
+    Stored(Vec<Action>),
+}
+
 async fn form_page(
     a: &ServiceAdmin,
     id: Option<i64>,
-    mut page_data: (bool, String, Vec<CondRow>, Vec<ActRow>),
+    page_data: (bool, String, Vec<CondRow>, ActSource),
     errors: FormErrors,
     test: (String, String),
 ) -> Result<FormPage, AppError> {
-    let sid = a.service.id;
+    let service = a.service.clone();
     let lang = a.viewer().lang;
     let tz = service_tz(&a.service);
     let (choices, firings, deliveries) = a
@@ -404,7 +530,7 @@ async fn form_page(
         .state
         .db
         .read(move |c| {
-            let ch = choices(c, sid, lang)?;
+            let ch = choices(c, &service, lang)?;
             let (f, d): (Vec<Firing>, Vec<Delivery>) = match id {
                 Some(id) => (
                     recent_firings(c, id, 20)?,
@@ -438,20 +564,23 @@ async fn form_page(
             Ok((ch, f, d))
         })
         .await?;
-    if page_data.2.is_empty() {
-        page_data.2 = cond_rows(&[]);
+    let (enabled, title, mut conditions, source) = page_data;
+    if conditions.is_empty() {
+        conditions = cond_rows(&[]);
     }
-    if page_data.3.is_empty() {
-        page_data.3 = act_rows(&[]);
-    }
+    let actions = match source {
+        ActSource::Rows(rows) if !rows.is_empty() => rows,
+        ActSource::Rows(_) => act_rows(&[], &choices),
+        ActSource::Stored(stored) => act_rows(&stored, &choices),
+    };
     Ok(FormPage {
         ctx: PageCtx::console(a, "trigger.title"),
         base: base(&a.service.code),
         id,
-        enabled: page_data.0,
-        title: page_data.1,
-        conditions: page_data.2,
-        actions: page_data.3,
+        enabled,
+        title,
+        conditions,
+        actions,
         choices,
         errors,
         firings: firings
@@ -474,6 +603,9 @@ async fn form_page(
             .collect(),
         test_ticket: test.0,
         test_result: test.1,
+        codes: crate::tickets::substitution::code_rows(lang),
+        max_conditions: MAX_CONDITIONS,
+        max_actions: MAX_ACTIONS,
     })
 }
 
@@ -483,7 +615,7 @@ pub async fn new_form(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
     let page = form_page(
         &a,
         None,
-        (true, String::new(), Vec::new(), Vec::new()),
+        (true, String::new(), Vec::new(), ActSource::Rows(Vec::new())),
         FormErrors::new(lang),
         Default::default(),
     )
@@ -558,7 +690,7 @@ pub async fn edit_form(
             trigger.row.enabled,
             trigger.row.title.clone(),
             cond_rows(&trigger.conditions),
-            act_rows(&trigger.actions),
+            ActSource::Stored(trigger.actions.clone()),
         ),
         FormErrors::new(lang),
         (ticket.unwrap_or_default(), test.unwrap_or_default()),
@@ -593,21 +725,33 @@ pub fn read_form(
     let mut cond_rows_in = Vec::new();
     let mut conditions = Vec::new();
     for i in 0..MAX_CONDITIONS {
+        let target = form.get(&format!("c{i}_target")).trim().to_string();
+        // Listed targets pick their value from a select (`c{i}_v_<target>`); the text box is
+        // the fallback without JavaScript.
+        let picked = if LISTED_TARGETS.contains(&target.as_str()) {
+            form.get(&format!("c{i}_v_{target}")).trim().to_string()
+        } else {
+            String::new()
+        };
         let row = CondRow {
             mode: form.get(&format!("c{i}_mode")).to_string(),
-            target: form.get(&format!("c{i}_target")).trim().to_string(),
             op: form.get(&format!("c{i}_op")).to_string(),
-            value: form
-                .get(&format!("c{i}_value"))
-                .trim()
-                .chars()
-                .take(500)
-                .collect(),
+            value: if picked.is_empty() {
+                form.get(&format!("c{i}_value"))
+                    .trim()
+                    .chars()
+                    .take(500)
+                    .collect()
+            } else {
+                picked
+            },
+            target,
         };
         if row.target.is_empty() {
             continue;
         }
         let field = format!("c{i}");
+        let listed = choices.values_of(&row.target);
         if !known(&choices.targets, &row.target) {
             errors.add(&field, "trigger.error.target");
         } else {
@@ -616,6 +760,9 @@ pub fn read_form(
                 Some(op) if !op.fits(&row.target) => errors.add(&field, "trigger.error.op"),
                 Some(op) if op.needs_value() && row.value.is_empty() => {
                     errors.add(&field, "trigger.error.value")
+                }
+                Some(op) if op.needs_value() && listed.is_some_and(|l| !known(l, &row.value)) => {
+                    errors.add(&field, "trigger.error.value_choice")
                 }
                 Some(op) => conditions.push(Condition {
                     required: row.mode != "or",
@@ -651,8 +798,18 @@ pub fn read_form(
                 .filter(|(k, _)| *k == format!("a{i}_recipients"))
                 .map(|(_, v)| v.clone())
                 .collect(),
-            subject: g("subject"),
-            body: form.get(&format!("a{i}_body")).to_string(),
+            online_only: form.checked(&format!("a{i}_online")),
+            texts: choices
+                .langs
+                .iter()
+                .map(|(l, _)| {
+                    (
+                        l.clone(),
+                        form.get(&format!("a{i}_subject_{l}")).trim().to_string(),
+                        form.get(&format!("a{i}_body_{l}")).to_string(),
+                    )
+                })
+                .collect(),
             addresses: g("addresses"),
             complete: form.checked(&format!("a{i}_complete")),
             url: g("url"),
@@ -686,6 +843,7 @@ pub fn read_form(
                             } else {
                                 None
                             },
+                            online_only: strategy != Strategy::Agent && row.online_only,
                         })
                     }
                     _ => None,
@@ -710,16 +868,15 @@ pub fn read_form(
                         _ => None,
                     })
                     .collect();
-                (!recipients.is_empty()
-                    && !row.subject.is_empty()
-                    && row.subject.chars().count() <= 200
-                    && !row.body.trim().is_empty()
-                    && row.body.chars().count() <= MAX_TEXT)
-                    .then(|| Action::NotifyMail {
+                notify_texts(&row, choices).and_then(|texts| {
+                    (!recipients.is_empty()).then(|| Action::NotifyMail {
                         recipients,
-                        subject: row.subject.clone(),
-                        body: row.body.clone(),
+                        texts,
+                        html: choices.html,
+                        subject: String::new(),
+                        body: String::new(),
                     })
+                })
             }
             "forward" => {
                 let addresses: Vec<String> = row
@@ -770,6 +927,54 @@ pub fn read_form(
     (title, cond_rows_in, act_rows_in, conditions, actions)
 }
 
+/// The notification texts of a row: the default language's subject and body are required,
+/// the other languages' are optional (a language left empty falls back to the default), and
+/// subjects are at most 200 characters, bodies at most [`MAX_TEXT`]. HTML bodies are
+/// sanitised. `None` when the row does not pass.
+fn notify_texts(row: &ActRow, choices: &Choices) -> Option<Vec<MailText>> {
+    let mut out = Vec::new();
+    for (n, (lang, subject, body)) in row.texts.iter().enumerate() {
+        let body = if choices.html {
+            let clean = sanitize_html(body);
+            if html_to_text(&clean).trim().is_empty() {
+                String::new()
+            } else {
+                clean
+            }
+        } else {
+            body.trim().to_string()
+        };
+        let empty = subject.is_empty() && body.is_empty();
+        if empty && n > 0 {
+            continue;
+        }
+        if subject.is_empty()
+            || body.is_empty()
+            || subject.chars().count() > 200
+            || body.chars().count() > MAX_TEXT
+        {
+            return None;
+        }
+        out.push(MailText {
+            lang: lang.clone(),
+            subject: subject.clone(),
+            body,
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// How many rows of a kind the form had (`c{i}_target` or `a{i}_kind` fields present).
+fn slots(form: &Pairs, suffix: &str, max: usize) -> usize {
+    let prefix = if suffix == "_target" { "c" } else { "a" };
+    (0..max)
+        .filter(|i| {
+            let name = format!("{prefix}{i}{suffix}");
+            form.0.iter().any(|(k, _)| *k == name)
+        })
+        .count()
+}
+
 fn action_key(kind: &str) -> &'static str {
     match kind {
         "assign" => "assign",
@@ -799,26 +1004,52 @@ async fn save(
     form: Pairs,
 ) -> Result<HttpResponse, AppError> {
     let sid = a.service.id;
+    let service = a.service.clone();
     let lang = a.viewer().lang;
     let ch = a
         .viewer()
         .state
         .db
-        .read(move |c| Ok(choices(c, sid, lang)?))
+        .read(move |c| Ok(choices(c, &service, lang)?))
         .await?;
     let mut errors = FormErrors::new(lang);
     let (title, crow, arow, conditions, actions) = read_form(&form, &ch, &mut errors);
+    // "Add condition" / "Add action": the form comes back as typed with one more empty row,
+    // nothing saved.
+    let add = form.get("add");
+    if add == "condition" || add == "action" {
+        let conds = slots(&form, "_target", MAX_CONDITIONS).max(crow.len())
+            + usize::from(add == "condition");
+        let acts =
+            slots(&form, "_kind", MAX_ACTIONS).max(arow.len()) + usize::from(add == "action");
+        let mut crow = crow;
+        crow.resize_with(conds.min(MAX_CONDITIONS), || CondRow {
+            mode: "and".into(),
+            ..CondRow::default()
+        });
+        let mut arow = arow;
+        arow.resize_with(acts.min(MAX_ACTIONS), ActRow::default);
+        let page = form_page(
+            &a,
+            id,
+            (true, title, crow, ActSource::Rows(arow)),
+            FormErrors::new(lang),
+            Default::default(),
+        )
+        .await?;
+        return w::html(StatusCode::OK, &page);
+    }
     if !errors.is_empty() {
         let mut crow = crow;
         crow.extend(cond_rows(&[]));
         crow.truncate(MAX_CONDITIONS);
         let mut arow = arow;
-        arow.extend(act_rows(&[]));
+        arow.extend(act_rows(&[], &ch));
         arow.truncate(MAX_ACTIONS);
         let page = form_page(
             &a,
             id,
-            (true, title, crow, arow),
+            (true, title, crow, ActSource::Rows(arow)),
             errors,
             Default::default(),
         )

@@ -2,6 +2,10 @@
 //! found again by e-mail (or by phone for phone-channel tickets) so a customer's tickets are
 //! linked together.
 
+pub mod grades;
+pub mod grades_page;
+
+use actix_web::web;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -293,4 +297,43 @@ pub fn link_or_create_by_phone(
         return Ok(c.id);
     }
     link_or_create(conn, service_id, contact, false)
+}
+
+/// Registers the customer-information settings routes (customer grades).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let base = "/{service_id}/console/settings/customer-grades";
+    cfg.route(base, web::get().to(grades_page::page))
+        .route(
+            &format!("{base}/grades"),
+            web::post().to(grades_page::create_grade),
+        )
+        .route(
+            &format!("{base}/grades/{{id}}"),
+            web::get().to(grades_page::edit_grade),
+        )
+        .route(
+            &format!("{base}/grades/{{id}}"),
+            web::post().to(grades_page::update_grade),
+        )
+        .route(
+            &format!("{base}/grades/{{id}}/delete"),
+            web::post().to(grades_page::delete_grade),
+        )
+        .route(&format!("{base}/order"), web::post().to(grades_page::order))
+        .route(
+            &format!("{base}/rules"),
+            web::post().to(grades_page::create_rule),
+        )
+        .route(
+            &format!("{base}/rules/{{id}}"),
+            web::get().to(grades_page::edit_rule),
+        )
+        .route(
+            &format!("{base}/rules/{{id}}"),
+            web::post().to(grades_page::update_rule),
+        )
+        .route(
+            &format!("{base}/rules/{{id}}/delete"),
+            web::post().to(grades_page::delete_rule),
+        );
 }

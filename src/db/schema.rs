@@ -31,6 +31,7 @@ diesel::table! {
         password_changed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -709,6 +710,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_grades (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        name -> Text,
+        name_lower -> Text,
+        color -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_grade_rules (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        grade_id -> BigInt,
+        key_type -> Text,
+        value -> Text,
+        value_norm -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_id));
 diesel::joinable!(service_members -> users (user_id));
 diesel::table! {
@@ -873,6 +901,7 @@ diesel::joinable!(notice_tag_links -> notice_tags (tag_id));
 
 diesel::joinable!(billing_settings -> billing_contracts (billing_id));
 diesel::joinable!(billing_contracts -> services (service_id));
+diesel::joinable!(customer_grade_rules -> customer_grades (grade_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -1097,3 +1126,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     dooray_comments,
 );
 diesel::allow_tables_to_appear_in_same_query!(billing_contracts, billing_settings, services,);
+diesel::allow_tables_to_appear_in_same_query!(customer_grades, customer_grade_rules, customers,);

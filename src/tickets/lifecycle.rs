@@ -697,6 +697,10 @@ pub fn complete_solved_before(
         .load(conn)?;
     let t_now = now();
     for id in &due {
+        let before = tickets::table
+            .find(id)
+            .select(Ticket::as_select())
+            .first(conn)?;
         diesel::update(tickets::table.filter(tickets::id.eq(id)))
             .set((
                 tickets::status.eq(Status::Closed.as_str()),
@@ -706,6 +710,7 @@ pub fn complete_solved_before(
             ))
             .execute(conn)?;
         record_event(conn, *id, "completed", None, "auto")?;
+        crate::automation::engine::ticket_updated(conn, &before)?;
     }
     Ok(due.len())
 }

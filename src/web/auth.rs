@@ -254,6 +254,9 @@ impl ServiceAccess {
             .iter()
             .find(|(s, _)| s.id == service.id)
             .map(|(_, m)| m.clone());
+        if member.is_some() {
+            crate::auth::presence::touch(&signed.viewer, uid).await;
+        }
         Ok(ServiceAccess {
             signed,
             service,

@@ -292,6 +292,16 @@ impl PageCtx {
                 );
             }
         }
+        if a.is_service_admin()
+            && a.service.kind() == ServiceKind::Consultation
+            && a.service.features().customer_info
+        {
+            push(
+                format!("/{code}/console/settings/customer-grades"),
+                "grade.title",
+                false,
+            );
+        }
         if a.is_service_admin() && a.service.kind() == ServiceKind::Consultation {
             push(
                 format!("/{code}/console/settings/mail-accounts"),

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::services::routes(cfg);
     crate::agents::routes(cfg);
     crate::automation::routes(cfg);
+    crate::customers::routes(cfg);
     crate::categories::routes(cfg);
     crate::fields::routes(cfg);
     crate::tickets::console::routes(cfg);

@@ -192,8 +192,8 @@ async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
             ("a0_strategy", "round_robin"),
             ("a1_kind", "notify_mail"),
             ("a1_recipients", "group"),
-            ("a1_subject", "New VIP refund #{ticketId}"),
-            ("a1_body", "#{customerEmail} wrote: #{subject}"),
+            ("a1_subject_en", "New VIP refund #{ticketId}"),
+            ("a1_body_en", "#{customerEmail} wrote: #{subject}"),
             ("a2_kind", "callback"),
             ("a2_url", &crm.url),
         ],
@@ -235,7 +235,7 @@ async fn vip_refunds_go_round_robin_notify_the_group_and_call_the_crm() {
         .map(|m| m.subject())
         .collect();
     assert_eq!(to_ann.len(), 4);
-    assert!(to_ann.contains(&format!("New VIP refund {}", public_ids[0])));
+    assert!(to_ann.contains(&format!("New VIP refund {p} [#{p}]", p = public_ids[0])));
     assert!(
         mails[0]
             .text()
@@ -826,4 +826,714 @@ async fn surge_settings_check_input_and_permissions() {
         .post_form(&format!("{SURGE}/recipients/999/delete"), &[])
         .await;
     assert_eq!(r.status, 404);
+}
+
+/// A grade and a classification rule through the settings page; returns the grade's key.
+async fn vip_grade(w: &World, emails: &[&str]) -> i64 {
+    let grades = "/demo/console/settings/customer-grades";
+    let r = w
+        .admin
+        .post_form(
+            &format!("{grades}/grades"),
+            &[("name", "VIP"), ("color", "red")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let vip: i64 = w.app.db(|c| {
+        opencontact::db::schema::customer_grades::table
+            .select(opencontact::db::schema::customer_grades::id)
+            .first(c)
+    });
+    for e in emails {
+        let r = w
+            .admin
+            .post_form(
+                &format!("{grades}/rules"),
+                &[
+                    ("key_type", "email"),
+                    ("value", e),
+                    ("grade_id", &vip.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{:?}", r.texts(".field-error"));
+    }
+    vip
+}
+
+fn resolve(w: &World, ticket: i64, body: &str) {
+    let t = w.app.ticket(ticket);
+    let actor = w.admin_id;
+    let body = body.to_string();
+    w.app.db(move |c| {
+        lifecycle::process(
+            c,
+            &t,
+            &ProcessInput {
+                action: Action::Resolve,
+                actor,
+                body: &body,
+                files: &[],
+                client_token: None,
+                resolution_category_id: None,
+                priority: None,
+                service_kind: ServiceKind::Consultation,
+            },
+        )
+        .map_err(|_| diesel::result::Error::RollbackTransaction)
+    });
+}
+
+#[actix_web::test]
+async fn grade_and_language_shape_the_notification() {
+    use opencontact::db::schema::{field_defs, services, ticket_field_values, tickets};
+    let w = world().await;
+    // The help center speaks English (default) and Korean.
+    w.app.db(|c| {
+        diesel::update(services::table)
+            .set(services::languages.eq("en,ko"))
+            .execute(c)
+    });
+    let vip = vip_grade(
+        &w,
+        &[
+            "vip@example.com",
+            "vip-ko@example.com",
+            "vip-ja@example.com",
+        ],
+    )
+    .await;
+    let sid = w.sid;
+    let now = opencontact::db::now();
+    let order_field: i64 = w.app.db(move |c| {
+        diesel::insert_into(field_defs::table)
+            .values((
+                field_defs::service_id.eq(sid),
+                field_defs::audience.eq("agent"),
+                field_defs::code.eq("orderNo"),
+                field_defs::control.eq("text"),
+                field_defs::is_system.eq(false),
+                field_defs::config.eq(r#"{"labels":{"en":"Order"}}"#),
+                field_defs::required.eq(false),
+                field_defs::personal.eq(false),
+                field_defs::visible.eq(true),
+                field_defs::agent_permission.eq("agent"),
+                field_defs::position.eq(10),
+                field_defs::created_at.eq(now),
+                field_defs::updated_at.eq(now),
+            ))
+            .returning(field_defs::id)
+            .get_result(c)
+    });
+
+    // The form offers the grade and both languages.
+    let form = w.admin.get(&format!("{BASE}/new")).await;
+    assert_eq!(
+        form.texts("select[name=c0_v_customer_grade] option"),
+        ["—", "VIP"]
+    );
+    assert!(form.has("input[name=a0_subject_en]") && form.has("input[name=a0_subject_ko]"));
+    // The default language's text is required; another language needs subject and body.
+    let vip_s = vip.to_string();
+    let base_fields = [
+        ("title", "VIP solved"),
+        ("c0_target", "customer_grade"),
+        ("c0_op", "equals"),
+        ("c0_v_customer_grade", vip_s.as_str()),
+        ("c1_target", "status"),
+        ("c1_op", "changed_to"),
+        ("c1_v_status", "solved"),
+        ("a0_kind", "notify_mail"),
+        ("a0_recipients", "customer"),
+    ];
+    let mut bad = base_fields.to_vec();
+    bad.extend([("a0_subject_ko", "해결"), ("a0_body_ko", "<p>x</p>")]);
+    let r = w.admin.post_form(&format!("{BASE}/new"), &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.field_error("a0")
+            .starts_with("Choose recipients and write a subject")
+    );
+    let mut bad = base_fields.to_vec();
+    bad.extend([
+        ("a0_subject_en", "Solved"),
+        ("a0_body_en", "<p>x</p>"),
+        ("a0_subject_ko", "해결"),
+    ]);
+    assert_eq!(
+        w.admin.post_form(&format!("{BASE}/new"), &bad).await.status,
+        422
+    );
+    let mut bad = base_fields.to_vec();
+    bad[3] = ("c0_v_customer_grade", "999");
+    bad.extend([("a0_subject_en", "Solved"), ("a0_body_en", "<p>x</p>")]);
+    let r = w.admin.post_form(&format!("{BASE}/new"), &bad).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.field_error("c0"), "Choose a value from the list.");
+
+    let mut fields = base_fields.to_vec();
+    fields.extend([
+        ("a0_subject_en", "Solved: #{subject}"),
+        (
+            "a0_body_en",
+            "<p>Hi #{customerName}, order #{field.orderNo} (#{ticketId}):</p><p>#{content}</p><script>x</script>",
+        ),
+        ("a0_subject_ko", "해결: #{subject}"),
+        ("a0_body_ko", "<p>#{customerName}님</p><p>#{content}</p>"),
+    ]);
+    let id = save_trigger(&w.admin, &fields).await;
+    // The saved trigger shows its values selected again.
+    let page = w.admin.get(&format!("{BASE}/{id}")).await;
+    assert_eq!(
+        page.texts("select[name=c0_v_customer_grade] option[selected]"),
+        ["VIP"]
+    );
+    assert_eq!(
+        page.texts("select[name=c1_v_status] option[selected]"),
+        ["Resolved"]
+    );
+
+    let (t_en, p_en) = w.app.create_ticket(w.sid, "Refund", "vip@example.com");
+    let (t_ko, p_ko) = w.app.create_ticket(w.sid, "환불", "VIP-KO@example.com");
+    let (t_ja, p_ja) = w.app.create_ticket(w.sid, "返金", "vip-ja@example.com");
+    let (t_plain, _) = w.app.create_ticket(w.sid, "Refund", "plain@example.com");
+    w.app.db(move |c| {
+        diesel::update(tickets::table.find(t_ko))
+            .set(tickets::lang.eq("ko"))
+            .execute(c)?;
+        diesel::update(tickets::table.find(t_ja))
+            .set(tickets::lang.eq("ja"))
+            .execute(c)?;
+        diesel::insert_into(ticket_field_values::table)
+            .values((
+                ticket_field_values::ticket_id.eq(t_en),
+                ticket_field_values::field_id.eq(order_field),
+                ticket_field_values::value.eq("A-1"),
+            ))
+            .execute(c)
+    });
+    for t in [t_en, t_ko, t_ja, t_plain] {
+        resolve(&w, t, "<p>Your refund is on its <b>way</b>.</p>");
+    }
+    let mails = w.app.smtp.wait_for(3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(w.app.smtp.received().len(), 3, "not for the plain customer");
+    let to = |addr: &str| mails.iter().find(|m| m.to == [addr]).unwrap().clone();
+    let en = to("vip@example.com");
+    assert_eq!(en.subject(), format!("Solved: Refund [#{p_en}]"));
+    let html = en.html();
+    assert!(
+        html.contains(&format!("Hi Casey Customer, order A-1 ({p_en}):")),
+        "{html}"
+    );
+    assert!(html.contains("Your refund is on its <b>way</b>."), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        en.text().contains("Your refund is on its way."),
+        "{}",
+        en.text()
+    );
+    let ko = to("vip-ko@example.com");
+    assert_eq!(ko.subject(), format!("해결: 환불 [#{p_ko}]"));
+    assert!(ko.html().contains("Casey Customer님"), "{}", ko.html());
+    // Japanese is not a help-center language: the default language's text.
+    let ja = to("vip-ja@example.com");
+    assert_eq!(ja.subject(), format!("Solved: 返金 [#{p_ja}]"));
+    // The delivery log lists the notifications.
+    let page = w.admin.get(&format!("{BASE}/{id}")).await;
+    assert_eq!(
+        page.texts("#deliveries .delivery-status"),
+        ["delivered", "delivered", "delivered"]
+    );
+}
+
+#[actix_web::test]
+async fn only_agents_online_now_take_turns() {
+    use opencontact::db::schema::users;
+    let w = world().await;
+    let billing = w.billing.to_string();
+    let id = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Online only"),
+            ("c0_target", "event"),
+            ("c0_op", "equals"),
+            ("c0_v_event", "created"),
+            ("a0_kind", "assign"),
+            ("a0_group", &billing),
+            ("a0_strategy", "round_robin"),
+            ("a0_online", "on"),
+        ],
+    )
+    .await;
+    let page = w.admin.get(&format!("{BASE}/{id}")).await;
+    assert!(page.has("input[name=a0_online][checked]"));
+    let assignee = |w: &World, n: &str| {
+        let (t, _) = w.app.create_ticket(w.sid, n, "c@example.com");
+        let t = w.app.ticket(t);
+        assert_eq!(t.group_id, Some(w.billing), "always in the group");
+        t.assignee_id
+    };
+    // Nobody online: the ticket waits in Billing, and the log says why.
+    assert_eq!(assignee(&w, "one"), None);
+    let page = w.admin.get(&format!("{BASE}/{id}")).await;
+    assert!(
+        page.texts("#firings tr")
+            .join(" ")
+            .contains("nobody online"),
+        "{:?}",
+        page.texts("#firings tr")
+    );
+    // Ann opens the console: she is online and takes every ticket.
+    let ann = w.app.login("ann").await;
+    assert_eq!(ann.get("/demo/console/").await.status, 200);
+    assert_eq!(assignee(&w, "two"), Some(w.ann));
+    assert_eq!(assignee(&w, "three"), Some(w.ann));
+    // Bob comes online: turns alternate in the group's order.
+    let bob = w.app.login("bob").await;
+    bob.get("/demo/console/").await;
+    assert_eq!(assignee(&w, "four"), Some(w.bob));
+    assert_eq!(assignee(&w, "five"), Some(w.ann));
+    // Ann signs out; Bob has not been seen for eleven minutes.
+    assert_eq!(ann.post_form("/logout", &[]).await.status, 303);
+    let (ann_id, bob_id) = (w.ann, w.bob);
+    let seen: Option<chrono::NaiveDateTime> = w.app.db(move |c| {
+        users::table
+            .find(ann_id)
+            .select(users::last_seen_at)
+            .first(c)
+    });
+    assert_eq!(seen, None, "signing out ends the presence");
+    assert_eq!(assignee(&w, "six"), Some(w.bob));
+    w.app.db(move |c| {
+        diesel::update(users::table.find(bob_id))
+            .set(users::last_seen_at.eq(Some(
+                opencontact::db::now() - chrono::TimeDelta::minutes(11),
+            )))
+            .execute(c)
+    });
+    assert_eq!(assignee(&w, "seven"), None);
+    // Requests within a minute do not write again; the session remembers the last touch.
+    bob.get("/demo/console/").await;
+    assert_eq!(
+        assignee(&w, "eight"),
+        None,
+        "touched less than a minute ago"
+    );
+}
+
+#[actix_web::test]
+async fn field_changes_fire_and_chat_messages_use_the_catalogue() {
+    let w = world().await;
+    let hook = Receiver::start().await;
+    let vip = vip_grade(&w, &["vip@example.com"]).await;
+    save_trigger(
+        &w.admin,
+        &[
+            ("title", "Became VIP"),
+            ("c0_target", "customer_grade"),
+            ("c0_op", "changed_to"),
+            ("c0_v_customer_grade", &vip.to_string()),
+            ("a0_kind", "chat_webhook"),
+            ("a0_url", &hook.url),
+            (
+                "a0_template",
+                "#{ticketId} #{subject}: #{customerEmail} is VIP now (#{status}) #{unknown}",
+            ),
+        ],
+    )
+    .await;
+    let (_, pid) = w
+        .app
+        .create_ticket(w.sid, "Order lost", "someone@example.com");
+    let page_path = format!("/demo/console/tickets/{pid}");
+    let page = w.admin.get(&page_path).await;
+    assert!(!page.has("#customer-grade"));
+    let version = page
+        .doc()
+        .select(&scraper::Selector::parse("#fields-form input[name=version]").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_string();
+    let sid = w.sid;
+    let field = |code: &'static str| {
+        let id: i64 = w.app.db(move |c| {
+            opencontact::db::schema::field_defs::table
+                .filter(opencontact::db::schema::field_defs::service_id.eq(sid))
+                .filter(opencontact::db::schema::field_defs::code.eq(code))
+                .select(opencontact::db::schema::field_defs::id)
+                .first(c)
+        });
+        format!("f{id}")
+    };
+    let r = w
+        .admin
+        .post_form(
+            &format!("{page_path}/fields"),
+            &[
+                ("version", &version),
+                (&field("name"), "Casey Customer"),
+                (&field("subject"), "Order lost"),
+                (&field("mail"), "vip@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let calls = hook.wait_for(1).await;
+    let v: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(v["botName"], "Demo Support");
+    assert_eq!(
+        v["text"],
+        format!("{pid} Order lost: vip@example.com is VIP now (Received) #{{unknown}}")
+    );
+    let page = w.admin.get(&page_path).await;
+    assert_eq!(page.texts("#customer-grade .grade-tag"), ["VIP"]);
+}
+
+/// The done-when of the automation issue, in a real browser: an administrator builds "customer
+/// grade VIP and subject contains refund → assign round robin in Billing, notify the group, call
+/// our CRM webhook" by clicking in the trigger form, drags it above an existing trigger (the new
+/// order is saved), and VIP refund tickets are then spread over Billing, the group is mailed and
+/// the CRM receives signed calls.
+#[actix_web::test]
+async fn an_administrator_builds_and_reorders_the_vip_refund_trigger_in_the_browser() {
+    use fantoccini::Locator;
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+
+    let w = world().await;
+    let crm = Receiver::start().await;
+    vip_grade(&w, &["vip@example.com", "vip2@example.com"]).await;
+    let urgent = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Urgent outages"),
+            ("c0_target", "subject"),
+            ("c0_op", "contains"),
+            ("c0_value", "outage"),
+            ("a0_kind", "set_priority"),
+            ("a0_priority", "urgent"),
+        ],
+    )
+    .await;
+
+    let b = crate::support::browser::Browser::start().await;
+    b.sign_in(&w.app.base, "admin", format!("{BASE}/new")).await;
+    let find = |css: String| {
+        let client = b.client.clone();
+        async move {
+            client
+                .find(Locator::Css(&css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+        }
+    };
+    b.wait_css("#title")
+        .await
+        .send_keys("VIP refunds")
+        .await
+        .unwrap();
+    // Condition 1: customer grade equals VIP (the value list appears for the target).
+    find("#c0_target".into())
+        .await
+        .select_by_value("customer_grade")
+        .await
+        .unwrap();
+    find("#c0_op".into())
+        .await
+        .select_by_value("equals")
+        .await
+        .unwrap();
+    b.wait_css("#c0_v_customer_grade:not([hidden])").await;
+    find("#c0_v_customer_grade".into())
+        .await
+        .select_by_label("VIP")
+        .await
+        .unwrap();
+    assert!(!find("#c0_value".into()).await.is_displayed().await.unwrap());
+    // Condition 2: subject contains "refund".
+    find("#c1_target".into())
+        .await
+        .select_by_value("subject")
+        .await
+        .unwrap();
+    find("#c1_op".into())
+        .await
+        .select_by_value("contains")
+        .await
+        .unwrap();
+    find("#c1_value".into())
+        .await
+        .send_keys("refund")
+        .await
+        .unwrap();
+    // Action 1: assign round robin in Billing (the fields of other kinds stay hidden).
+    assert!(!find("#a0_group".into()).await.is_displayed().await.unwrap());
+    find("#a0_kind".into())
+        .await
+        .select_by_value("assign")
+        .await
+        .unwrap();
+    find("#a0_group".into())
+        .await
+        .select_by_label("Billing")
+        .await
+        .unwrap();
+    find("#a0_strategy".into())
+        .await
+        .select_by_value("round_robin")
+        .await
+        .unwrap();
+    assert!(!find("#a0_url".into()).await.is_displayed().await.unwrap());
+    // Action 2: notify the group by mail (the body in the rich-text editor).
+    find("#a1_kind".into())
+        .await
+        .select_by_value("notify_mail")
+        .await
+        .unwrap();
+    find("#a1_recipients_group".into())
+        .await
+        .click()
+        .await
+        .unwrap();
+    find("#a1_subject_en".into())
+        .await
+        .send_keys("VIP refund #{ticketId}")
+        .await
+        .unwrap();
+    let editor = find("#action-1 .lang-text[data-lang=en] .ql-editor".into()).await;
+    editor.click().await.unwrap();
+    editor
+        .send_keys("#{customerEmail} asks: #{subject}")
+        .await
+        .unwrap();
+    // Action 3: call the CRM, in a row added to the form (what was typed stays).
+    find("#add-action".into()).await.click().await.unwrap();
+    b.wait_css("#a2_kind").await;
+    assert_eq!(
+        find("#title".into())
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("VIP refunds")
+    );
+    find("#a2_kind".into())
+        .await
+        .select_by_value("callback")
+        .await
+        .unwrap();
+    find("#a2_url".into())
+        .await
+        .send_keys(&crm.url)
+        .await
+        .unwrap();
+    b.screenshot("trigger-form").await;
+    find("#trigger-save".into()).await.click().await.unwrap();
+    let flash = b.wait_css(".flash-success").await;
+    assert_eq!(flash.text().await.unwrap(), "Trigger “VIP refunds” saved.");
+    let vip_refunds: i64 = w.app.db(|c| {
+        triggers::table
+            .filter(triggers::title.eq("VIP refunds"))
+            .select(triggers::id)
+            .first(c)
+    });
+
+    // The list: new triggers are active at the end; drag it above "Urgent outages".
+    b.client
+        .goto(&format!("{}{BASE}", w.app.base))
+        .await
+        .unwrap();
+    b.wait_css("#active-triggers[data-sortable-ready='1']")
+        .await;
+    let titles = |b: &crate::support::browser::Browser| {
+        let client = b.client.clone();
+        async move {
+            let mut out = Vec::new();
+            for e in client
+                .find_all(Locator::Css("#active-triggers .trigger-title"))
+                .await
+                .unwrap()
+            {
+                out.push(e.text().await.unwrap());
+            }
+            out
+        }
+    };
+    assert_eq!(titles(&b).await, ["Urgent outages", "VIP refunds"]);
+    let handle = find(format!(
+        "#active-triggers li[data-trigger='{vip_refunds}'] .drag-handle"
+    ))
+    .await;
+    let first = find(format!("#active-triggers li[data-trigger='{urgent}']")).await;
+    let mut drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: handle,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..4 {
+        drag = drag.then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(50)),
+            x: 0.0,
+            y: -6.0,
+        });
+    }
+    drag = drag
+        .then(PointerAction::MoveToElement {
+            element: first,
+            duration: Some(std::time::Duration::from_millis(200)),
+            x: 0.0,
+            y: -8.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(50)),
+            x: 0.0,
+            y: -2.0,
+        })
+        .then(PointerAction::Pause {
+            duration: std::time::Duration::from_millis(300),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(drag).await.unwrap();
+    // The new order is saved (through htmx, without a page load) and survives a reload.
+    let order = || {
+        w.app.db(|c| {
+            triggers::table
+                .filter(triggers::enabled.eq(true))
+                .order(triggers::position.asc())
+                .select(triggers::title)
+                .load::<String>(c)
+        })
+    };
+    let mut saved = Vec::new();
+    for _ in 0..50 {
+        saved = order();
+        if saved[0] == "VIP refunds" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(saved, ["VIP refunds", "Urgent outages"]);
+    b.client.refresh().await.unwrap();
+    b.wait_css("#active-triggers[data-sortable-ready='1']")
+        .await;
+    assert_eq!(titles(&b).await, ["VIP refunds", "Urgent outages"]);
+    b.screenshot("triggers-reordered").await;
+    b.close().await;
+
+    // VIP refunds go round robin across Billing (Carl's assignment is off), the group is
+    // mailed, the CRM gets signed calls; a VIP without "refund" and a refund without VIP do not.
+    let mut assignees = Vec::new();
+    let mut public_ids = Vec::new();
+    for i in 0..4 {
+        let email = if i % 2 == 0 {
+            "vip@example.com"
+        } else {
+            "vip2@example.com"
+        };
+        let (t, p) = w
+            .app
+            .create_ticket(w.sid, &format!("Refund request {i}"), email);
+        assignees.push(w.app.ticket(t).assignee_id.unwrap());
+        public_ids.push(p);
+    }
+    assert_eq!(assignees, [w.ann, w.bob, w.ann, w.bob]);
+    let (other, _) = w.app.create_ticket(w.sid, "Question", "vip@example.com");
+    let (plain, _) = w
+        .app
+        .create_ticket(w.sid, "Refund please", "joe@example.com");
+    assert_eq!(w.app.ticket(other).assignee_id, None);
+    assert_eq!(w.app.ticket(plain).assignee_id, None);
+    let mails = w.app.smtp.wait_for(12).await;
+    let mut to: Vec<String> = mails.iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to, ["ann@acme.test", "bob@acme.test", "carl@acme.test"]);
+    let first_mail = mails
+        .iter()
+        .find(|m| {
+            m.subject()
+                .starts_with(&format!("VIP refund {}", public_ids[0]))
+        })
+        .unwrap();
+    assert!(
+        first_mail
+            .text()
+            .contains("vip@example.com asks: Refund request 0"),
+        "{}",
+        first_mail.text()
+    );
+    let calls = crm.wait_for(4).await;
+    let enc: String = w.app.db(move |c| {
+        triggers::table
+            .find(vip_refunds)
+            .select(triggers::secret)
+            .first(c)
+    });
+    let secret = w.app.state.secret.decrypt(&enc).unwrap();
+    for (headers, body) in &calls {
+        let ts = header(headers, "x-opencontact-timestamp");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{ts}.{body}").as_bytes());
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(header(headers, "x-opencontact-signature"), expected);
+    }
+    let mut called: Vec<String> = calls
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["ticketId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    called.sort();
+    let mut expected = public_ids.clone();
+    expected.sort();
+    assert_eq!(called, expected);
+}
+
+#[actix_web::test]
+async fn auto_completion_is_an_update_too() {
+    let w = world().await;
+    let id = save_trigger(
+        &w.admin,
+        &[
+            ("title", "Closed"),
+            ("c0_target", "status"),
+            ("c0_op", "changed_to"),
+            ("c0_v_status", "closed"),
+            ("a0_kind", "set_priority"),
+            ("a0_priority", "low"),
+        ],
+    )
+    .await;
+    let (t, _) = w.app.create_ticket(w.sid, "Done soon", "d@example.com");
+    resolve(&w, t, "<p>Fixed.</p>");
+    let sid = w.sid;
+    let cutoff = opencontact::db::now() + chrono::TimeDelta::minutes(1);
+    let n = w
+        .app
+        .db(move |c| lifecycle::complete_solved_before(c, sid, cutoff, 10));
+    assert_eq!(n, 1);
+    let t = w.app.ticket(t);
+    assert_eq!(t.status(), Status::Closed);
+    assert_eq!(t.priority, "low");
+    let fired: i64 = w.app.db(move |c| {
+        trigger_firings::table
+            .filter(trigger_firings::trigger_id.eq(id))
+            .count()
+            .get_result(c)
+    });
+    assert_eq!(fired, 1);
 }

@@ -132,6 +132,7 @@ const KEY_PREFIXES: &[&str] = &[
     "openapi.",
     "surge.",
     "dooray.",
+    "grade.",
 ];
 
 #[actix_web::test]

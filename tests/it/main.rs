@@ -20,6 +20,7 @@ mod customer_info;
 mod dooray;
 mod fields;
 mod foundation;
+mod grades;
 mod hc_history;
 mod help_center;
 mod inquiry;

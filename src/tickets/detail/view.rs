@@ -321,6 +321,8 @@ pub struct DetailPage {
     pub dooray: crate::dooray::panel::Panel,
     /// Whether the customer-info panel is shown (SPEC §6.3).
     pub customer_info: bool,
+    /// The customer's grade (SPEC §6.2): name and tag classes.
+    pub grade: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -512,6 +514,7 @@ struct Loaded {
     templates: TemplatePanel,
     im_services: bool,
     dooray: crate::dooray::panel::Raw,
+    grade: Option<crate::customers::grades::Grade>,
 }
 
 fn user_names(conn: &mut DbConn, ids: &HashSet<i64>) -> QueryResult<HashMap<i64, String>> {
@@ -688,6 +691,7 @@ fn load(
     )?;
     let im_services = service.kind() == ServiceKind::Consultation && has_im_services(conn)?;
     let dooray = crate::dooray::panel::load(conn, service, &ticket)?;
+    let grade = crate::customers::grades::grade_for_ticket(conn, &ticket)?;
     Ok(Loaded {
         ticket,
         entries: entry_rows,
@@ -710,6 +714,7 @@ fn load(
         templates,
         im_services,
         dooray,
+        grade,
     })
 }
 
@@ -1185,6 +1190,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         templates: l.templates,
         dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
         customer_info: crate::openapi::customer_info::lookup::enabled_for(service),
+        grade: l.grade.as_ref().map(|g| (g.name.clone(), g.tag_class())),
         t: header,
         base,
     }

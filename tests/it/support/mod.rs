@@ -262,6 +262,9 @@ impl TestApp {
             builder = builder.user_agent(ua.to_string());
         }
         let http = builder
+            // Below the server's 5 s keep-alive: never reuse a connection the server may be
+            // closing at that moment (an `IncompleteMessage` flake under load).
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .cookie_provider(jar.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
