@@ -36,8 +36,8 @@ use super::admin_api::{field_error, field_required, i_of, read_state, s_of, writ
 use super::envelope::{ApiError, ApiResult, MAX_PAGE_SIZE, Params, millis, ok_content, ok_page};
 use super::settings::MAX_IP_ENTRIES;
 use super::signing::{
-    CanonicalInput, TimestampError, acting_user, base_prefix, check_timestamp, content_type,
-    first_use, header, ip_allowed, parse_allowed_ips, read_plain, verify_signature,
+    SignedParts, TimestampError, acting_user, check_timestamp, content_type, header, ip_allowed,
+    parse_allowed_ips, read_plain, verify_and_claim,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -275,43 +275,24 @@ pub async fn verify_org_call(
     }
     let form = ct.starts_with("application/x-www-form-urlencoded");
     let body = read_plain(&mut payload).await?;
-    let path = req.uri().path().to_string();
     let query = req.query_string().to_string();
-    let mut paths = vec![path.clone()];
-    if let Some(prefix) = base_prefix(&state)
-        && !path.starts_with(&format!("{prefix}/"))
-    {
-        paths.push(format!("{prefix}{path}"));
-    }
-    let valid = paths.iter().any(|p| {
-        let input = CanonicalInput {
-            org_id: &org.org_uid,
-            path: p,
-            query: &query,
-            form_body: form.then_some(&body[..]),
-            body: if form { &[] } else { &body[..] },
+    verify_and_claim(
+        &state,
+        req,
+        &SignedParts {
+            org_uid: &org.org_uid,
+            key: &key,
+            form,
+            body: &body,
             file_md5: None,
             ts: &ts,
-        };
-        verify_signature(&key, &input, &authorization)
-    });
-    if !valid {
-        return Err(ApiError::BadRequest("Authorization is incorrect".into()));
-    }
-    // Replays inside the window are refused.
-    if !first_use(
-        &state.db,
-        &format!("org{}", org.id),
-        &authorization,
-        ts_ms,
-        now_ms,
+            ts_ms,
+            now_ms,
+            authorization: &authorization,
+            scope: format!("org{}", org.id),
+        },
     )
-    .await?
-    {
-        return Err(ApiError::BadRequest(
-            "X-TC-Timestamp is already used".into(),
-        ));
-    }
+    .await?;
     let params = Params::parse(&query, form.then_some(&body[..]));
     Ok(OrgCall {
         state,

@@ -406,6 +406,69 @@ pub(crate) fn content_type(req: &HttpRequest) -> String {
         .to_ascii_lowercase()
 }
 
+/// The parts of a signed request that [`verify_and_claim`] checks.
+pub(crate) struct SignedParts<'a> {
+    /// The organization ID that starts the canonical string.
+    pub org_uid: &'a str,
+    /// The signing key (service or organization key).
+    pub key: &'a str,
+    /// Whether the body is a form (its values are signed like query values).
+    pub form: bool,
+    /// The raw body (empty for multipart).
+    pub body: &'a [u8],
+    /// The uploaded file's MD5 (multipart).
+    pub file_md5: Option<&'a str>,
+    /// `X-TC-Timestamp` as sent.
+    pub ts: &'a str,
+    /// The timestamp in milliseconds (already checked against the window).
+    pub ts_ms: i64,
+    /// Now, in milliseconds.
+    pub now_ms: i64,
+    /// The `Authorization` header.
+    pub authorization: &'a str,
+    /// The replay scope: whose key signed (`svc<id>`, `org<id>`).
+    pub scope: String,
+}
+
+/// Checks a request's signature (API.md §2.2, with the base URL's path prefix accepted both
+/// with and without it) and claims it against replays (§2.3): `Authorization is incorrect` or
+/// `X-TC-Timestamp is already used` otherwise.
+pub(crate) async fn verify_and_claim(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &SignedParts<'_>,
+) -> Result<(), ApiError> {
+    let path = req.uri().path().to_string();
+    let query = req.query_string();
+    let mut paths = vec![path.clone()];
+    if let Some(prefix) = base_prefix(state)
+        && !path.starts_with(&format!("{prefix}/"))
+    {
+        paths.push(format!("{prefix}{path}"));
+    }
+    let valid = paths.iter().any(|path| {
+        let input = CanonicalInput {
+            org_id: p.org_uid,
+            path,
+            query,
+            form_body: p.form.then_some(p.body),
+            body: if p.form { &[] } else { p.body },
+            file_md5: p.file_md5,
+            ts: p.ts,
+        };
+        verify_signature(p.key, &input, p.authorization)
+    });
+    if !valid {
+        return Err(ApiError::BadRequest("Authorization is incorrect".into()));
+    }
+    if !first_use(&state.db, &p.scope, p.authorization, p.ts_ms, p.now_ms).await? {
+        return Err(ApiError::BadRequest(
+            "X-TC-Timestamp is already used".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The path prefix of the configured base URL (`/oc` for `https://x.example/oc`), if any.
 pub(crate) fn base_prefix(state: &AppState) -> Option<String> {
     let url = url::Url::parse(&state.config.base_url).ok()?;
@@ -570,42 +633,24 @@ pub async fn verify_call(
     } else {
         (read_plain(&mut payload).await?, None)
     };
-    let path = req.uri().path().to_string();
     let query = req.query_string().to_string();
-    let mut paths = vec![path.clone()];
-    if let Some(prefix) = base_prefix(&state)
-        && !path.starts_with(&format!("{prefix}/"))
-    {
-        paths.push(format!("{prefix}{path}"));
-    }
-    let valid = paths.iter().any(|p| {
-        let input = CanonicalInput {
-            org_id: &org_uid,
-            path: p,
-            query: &query,
-            form_body: form.then_some(&body[..]),
-            body: if form { &[] } else { &body[..] },
+    verify_and_claim(
+        &state,
+        req,
+        &SignedParts {
+            org_uid: &org_uid,
+            key: &key,
+            form,
+            body: &body,
             file_md5: file.as_ref().map(|f| f.md5.as_str()),
             ts: &ts,
-        };
-        verify_signature(&key, &input, &authorization)
-    });
-    if !valid {
-        return Err(ApiError::BadRequest("Authorization is incorrect".into()));
-    }
-    if !first_use(
-        &state.db,
-        &format!("svc{}", service.id),
-        &authorization,
-        ts_ms,
-        now_ms,
+            ts_ms,
+            now_ms,
+            authorization: &authorization,
+            scope: format!("svc{}", service.id),
+        },
     )
-    .await?
-    {
-        return Err(ApiError::BadRequest(
-            "X-TC-Timestamp is already used".into(),
-        ));
-    }
+    .await?;
     let params = Params::parse(&query, form.then_some(&body[..]));
     let trimmed = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let json = ct.contains("json") || (!form && matches!(trimmed, Some(b'{') | Some(b'[')));
