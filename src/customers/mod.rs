@@ -95,9 +95,10 @@ impl Customer {
     }
 }
 
-/// Links a ticket's contact to a customer (inside the caller's transaction): the customer with
-/// the same e-mail; for phone-channel tickets without a match by e-mail, the one with the same
-/// phone; otherwise a new customer. Empty name/phone of a found customer are filled in.
+/// Links a ticket's contact to a customer (inside the caller's transaction; SPEC §6.1): phone
+/// tickets (`by_phone`) merge into the customer with the same phone first, then by e-mail; other
+/// channels by e-mail; otherwise a new customer. Empty name/phone/e-mail of a found customer are
+/// filled in.
 pub fn link_or_create(
     conn: &mut DbConn,
     service_id: i64,
@@ -106,9 +107,12 @@ pub fn link_or_create(
 ) -> QueryResult<i64> {
     let email = normalize_email(&contact.email);
     let phone = contact.phone.trim().to_string();
-    let mut found = Customer::find_by_email(conn, service_id, &email)?;
-    if found.is_none() && by_phone && !phone.is_empty() {
+    let mut found = None;
+    if by_phone && !phone.is_empty() {
         found = Customer::find_by_phone(conn, service_id, &phone)?;
+    }
+    if found.is_none() {
+        found = Customer::find_by_email(conn, service_id, &email)?;
     }
     let t = now();
     if let Some(c) = found {
@@ -266,37 +270,6 @@ pub fn link_or_create_member(
         .set(customers::usercode.eq(Some(usercode)))
         .execute(conn)?;
     Ok(id)
-}
-
-/// Links a phone ticket's contact to a customer (inside the caller's transaction; SPEC §6.1:
-/// phone tickets merge by phone number): the customer with the same phone, whose empty name
-/// and e-mail are filled in; else the one with the same e-mail; else a new customer.
-pub fn link_or_create_by_phone(
-    conn: &mut DbConn,
-    service_id: i64,
-    contact: &Contact,
-) -> QueryResult<i64> {
-    let phone = contact.phone.trim();
-    if !phone.is_empty()
-        && let Some(c) = Customer::find_by_phone(conn, service_id, phone)?
-    {
-        let fill = |have: &str, new: &str| {
-            if have.is_empty() {
-                new.trim().to_string()
-            } else {
-                have.to_string()
-            }
-        };
-        diesel::update(customers::table.find(c.id))
-            .set((
-                customers::name.eq(fill(&c.name, &contact.name)),
-                customers::email.eq(fill(&c.email, &normalize_email(&contact.email))),
-                customers::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        return Ok(c.id);
-    }
-    link_or_create(conn, service_id, contact, false)
 }
 
 /// Registers the customer-information settings routes (customer grades).

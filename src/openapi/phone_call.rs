@@ -208,7 +208,7 @@ pub async fn register_call(req: HttpRequest, payload: web::Payload) -> ApiResult
         }
         let agent = cti_agent(c, service.id, &input.requester)?
             .ok_or_else(|| ApiError::missing_ref("requesterId"))?;
-        let customer_id = customers::link_or_create_by_phone(c, service.id, &input.contact)?;
+        let customer_id = customers::link_or_create(c, service.id, &input.contact, true)?;
         let created = tickets::create_ticket(
             c,
             &secret,
