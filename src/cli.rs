@@ -386,11 +386,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("OpenContact is running: open {base}/");
     }
     let data = actix_web::web::Data::new(state);
-    crate::mail::outbox::spawn_worker(data.clone());
-    crate::automation::deliveries::spawn_worker(data.clone());
-    crate::mail::poller::spawn_pollers(data.clone());
-    crate::tickets::settings::spawn_auto_complete(data.clone());
-    crate::openapi::customer_info::lookup::spawn_worker(data.clone());
+    let _jobs = crate::jobs::Supervisor::start(data.clone()).map_err(app_error)?;
     actix_web::HttpServer::new(move || crate::app(data.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -2,6 +2,7 @@
 //! resolved once at start-up into [`Config`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -18,7 +19,39 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// Mark the session cookie `Secure` (on when the base URL is https).
     pub secure_cookies: bool,
+    /// Time limits of calls to outside peers.
+    pub timeouts: Timeouts,
+    /// How often an idle background worker looks for due jobs without being woken (a safety
+    /// net: queued work wakes the workers at once, see [`crate::db::queue`]).
+    pub job_poll_every: Duration,
 }
+
+/// Time limits of calls to outside peers (tests use short ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One Dooray! API call.
+    pub dooray: Duration,
+    /// One customer-info API call (connecting included).
+    pub customer_info: Duration,
+    /// One SMTP conversation step.
+    pub smtp: Duration,
+    /// One callback or chat-webhook delivery.
+    pub webhook: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            dooray: Duration::from_secs(8),
+            customer_info: Duration::from_secs(5),
+            smtp: Duration::from_secs(20),
+            webhook: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The default of [`Config::job_poll_every`].
+pub const DEFAULT_JOB_POLL_EVERY: Duration = Duration::from_secs(2);
 
 impl Config {
     /// The session cookie's `SameSite` attribute: `None` when the cookie is `Secure` (an https
@@ -64,6 +97,8 @@ impl Config {
             base_url,
             trust_forwarded,
             secure_cookies,
+            timeouts: Timeouts::default(),
+            job_poll_every: DEFAULT_JOB_POLL_EVERY,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fields;
 pub mod help_center;
 pub mod i18n;
+pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod org;

@@ -18,7 +18,6 @@ use crate::db::types::{Role, TokenPurpose};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::services::model::Features;
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
@@ -752,7 +751,6 @@ pub async fn invite_agent(
         .await?;
     match outcome {
         Outcome::Done((user, queued)) => {
-            outbox::wake();
             let args = [("name", user.name.as_str()), ("email", user.email.as_str())];
             let flash = match queued {
                 Queued::Queued => {

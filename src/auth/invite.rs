@@ -61,8 +61,7 @@ pub enum Queued {
 
 /// Renders the invitation or reset mail for `token` to `user` and puts it in the outbox in the
 /// caller's transaction: organization mail (`service_id` `None`, listed in `/admin/outbox`), or
-/// the mail of the service whose administrator sent it (listed in that service's outbox). Call
-/// [`crate::mail::outbox::wake`] after the commit.
+/// the mail of the service whose administrator sent it (listed in that service's outbox).
 pub fn queue_account_mail(
     conn: &mut DbConn,
     service_id: Option<i64>,

@@ -11,7 +11,6 @@ use crate::auth::users::{User, is_valid_email, validate_password};
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
 use crate::mail::SmtpSettings;
-use crate::mail::outbox;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, Viewer};
 
 /// The "forgot password" page.
@@ -115,7 +114,6 @@ pub async fn send_reset_link(
             None => errors.add("email", "forgot.unknown_email"),
             Some(false) => errors.add("email", "forgot.mail_failed"),
             Some(true) => {
-                outbox::wake();
                 v.flash(Flash::success(v.t("outbox.reset_queued")));
                 return Ok(w::redirect(&req, "/login"));
             }

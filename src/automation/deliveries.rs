@@ -1,7 +1,8 @@
 //! Side effects of triggers: callback URLs (a signed JSON POST), Dooray!/Slack-compatible
 //! incoming webhooks, notification mails and forwards to external addresses. They are queued
-//! in `webhook_deliveries` in the transaction of the change and delivered by [`spawn_worker`]
-//! with retries; the table is the delivery log administrators read.
+//! in `webhook_deliveries` in the transaction of the change and delivered through the job
+//! queue ([`QUEUE`], one [`deliver`] per claimed row) with retries; the table is the delivery
+//! log administrators read.
 //!
 //! Callback requests carry `X-OpenContact-Timestamp` (epoch seconds) and
 //! `X-OpenContact-Signature: sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` keyed with
@@ -11,27 +12,36 @@
 //! catalogue ([`super::mails`]) and become mails in the mail outbox (which retries sending);
 //! chat messages are rendered once, before their first attempt.
 
-use std::sync::LazyLock;
-use std::time::Duration;
-
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::Notify;
 
 use crate::AppState;
+use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::{triggers, webhook_deliveries};
 use crate::db::{DbConn, now};
-use crate::mail::outbox::{self, backoff};
 use crate::tickets::mailer::MailEnv;
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// How long one HTTP call may take.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+/// The deliveries' place in the job queue.
+pub const QUEUE: QueueTable = QueueTable {
+    kind: JobKind::Delivery,
+    table: "webhook_deliveries",
+    status: "status",
+    due: "next_attempt_at",
+    attempts: "attempts",
+    error: Some("last_error"),
+    pending: "pending",
+    running: "sending",
+    done: "delivered",
+    dead: "failed",
+    max_attempts: MAX_ATTEMPTS,
+    lease: TimeDelta::minutes(5),
+    error_limit: 500,
+};
 
 /// What a delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +102,7 @@ pub struct Delivery {
     pub delivered_at: Option<NaiveDateTime>,
 }
 
-/// Queues a delivery (inside the caller's transaction).
+/// Queues a delivery (inside the caller's transaction; the worker is woken at the commit).
 pub fn queue(
     conn: &mut DbConn,
     service_id: i64,
@@ -116,11 +126,10 @@ pub fn queue(
         ))
         .returning(webhook_deliveries::id)
         .get_result(conn)
-}
-
-/// Wakes the worker after a commit that queued deliveries.
-pub fn wake() {
-    WAKE.notify_waiters();
+        .and_then(|id| {
+            queue::notify(conn, JobKind::Delivery)?;
+            Ok(id)
+        })
 }
 
 /// The signature header value for a body sent at `timestamp`.
@@ -141,43 +150,6 @@ pub fn of_trigger(conn: &mut DbConn, trigger_id: i64, limit: i64) -> QueryResult
         .load(conn)
 }
 
-fn claim_due(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<Vec<Delivery>> {
-    let due = || {
-        webhook_deliveries::status
-            .eq("pending")
-            .or(webhook_deliveries::status.eq("sending"))
-            .and(webhook_deliveries::next_attempt_at.le(at))
-    };
-    let ids: Vec<i64> = webhook_deliveries::table
-        .filter(due())
-        .order(webhook_deliveries::id.asc())
-        .limit(20)
-        .select(webhook_deliveries::id)
-        .load(conn)?;
-    let mut out = Vec::new();
-    for id in ids {
-        let n = diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq(id))
-                .filter(due()),
-        )
-        .set((
-            webhook_deliveries::status.eq("sending"),
-            webhook_deliveries::next_attempt_at.eq(at + chrono::TimeDelta::minutes(5)),
-        ))
-        .execute(conn)?;
-        if n == 1 {
-            out.push(
-                webhook_deliveries::table
-                    .find(id)
-                    .select(Delivery::as_select())
-                    .first(conn)?,
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// The outcome of one attempt: delivered, retry later, or give up.
 #[derive(Debug)]
 enum Outcome {
@@ -186,27 +158,34 @@ enum Outcome {
     Fail(Option<i32>, String),
 }
 
-fn record(conn: &mut DbConn, d: &Delivery, outcome: Outcome) -> QueryResult<()> {
-    let attempts = d.attempts + 1;
+/// Settles the attempt in the queue and keeps the HTTP status and delivery time in the log.
+fn record(conn: &mut DbConn, job: &Claimed, outcome: Outcome) -> QueryResult<()> {
     let at = now();
-    let (status, code, error, next) = match outcome {
-        Outcome::Delivered(code) => ("delivered", code, String::new(), at),
-        Outcome::Retry(code, e) if attempts < MAX_ATTEMPTS => {
-            ("pending", code, e, at + backoff(attempts))
-        }
-        Outcome::Retry(code, e) | Outcome::Fail(code, e) => ("failed", code, e, at),
+    let (code, result) = match outcome {
+        Outcome::Delivered(code) => (code, queue::Outcome::Done),
+        Outcome::Retry(code, e) => (code, queue::Outcome::Retry(e)),
+        Outcome::Fail(code, e) => (code, queue::Outcome::Dead(e)),
     };
-    diesel::update(webhook_deliveries::table.find(d.id))
-        .set((
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::attempts.eq(attempts),
-            webhook_deliveries::last_status.eq(code),
-            webhook_deliveries::last_error.eq(error.chars().take(500).collect::<String>()),
-            webhook_deliveries::next_attempt_at.eq(next),
-            webhook_deliveries::delivered_at.eq((status == "delivered").then_some(at)),
-        ))
-        .execute(conn)?;
+    let settled = queue::finish(conn, &QUEUE, job, at, result)?;
+    if settled != queue::Settled::Lost {
+        diesel::update(webhook_deliveries::table.find(job.id))
+            .set((
+                webhook_deliveries::last_status.eq(code),
+                webhook_deliveries::delivered_at.eq((settled == queue::Settled::Done).then_some(at)),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
+}
+
+/// The HTTP client deliveries are made with; each call may take `timeout`
+/// (`Config::timeouts.webhook`).
+pub fn http_client(timeout: std::time::Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("OpenContact/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 async fn post(client: &reqwest::Client, d: &Delivery, secret: Option<String>) -> Outcome {
@@ -238,121 +217,99 @@ async fn post(client: &reqwest::Client, d: &Delivery, secret: Option<String>) ->
     }
 }
 
-/// One worker round; returns how many deliveries were attempted.
-pub async fn run_once(
+/// Makes one claimed delivery and records the attempt.
+pub async fn deliver(
     state: &AppState,
     client: &reqwest::Client,
-) -> Result<usize, crate::error::AppError> {
-    let claimed = state.db.write(|c| Ok(claim_due(c, now())?)).await?;
-    let n = claimed.len();
-    for mut d in claimed {
-        let env = MailEnv::of(state);
-        let outcome = match d.kind.as_str() {
-            // Mails: rendered, queued in the outbox and recorded as delivered in one
-            // transaction, so a crash never queues them twice.
-            "forward" | "notify" => {
-                let d2 = d.clone();
-                let failed = state
-                    .db
-                    .write(move |c| {
-                        let result = if d2.kind == "forward" {
-                            Ok(super::mails::forward(c, &env, &d2)?)
-                        } else {
-                            super::mails::notify(c, &env, &d2)?
-                        };
-                        Ok(match result {
-                            Ok(_) => {
-                                record(c, &d2, Outcome::Delivered(None))?;
-                                None
-                            }
-                            Err(e) => Some(e),
-                        })
-                    })
-                    .await?;
-                outbox::wake();
-                match failed {
-                    None => continue,
-                    Some(e) => Outcome::Fail(None, e),
-                }
-            }
-            "chat" => {
-                let d2 = d.clone();
-                let rendered = state
-                    .db
-                    .write(move |c| {
-                        let body = super::mails::chat_body(c, &env, &d2)?;
-                        if let Ok(Some(b)) = &body {
-                            // Rendered once: retries send the same message.
-                            diesel::update(webhook_deliveries::table.find(d2.id))
-                                .set(webhook_deliveries::body.eq(b))
-                                .execute(c)?;
+    job: Claimed,
+) -> Result<(), crate::error::AppError> {
+    let id = job.id;
+    let mut d: Delivery = state
+        .db
+        .read(move |c| {
+            Ok(webhook_deliveries::table
+                .find(id)
+                .select(Delivery::as_select())
+                .first(c)?)
+        })
+        .await?;
+    let env = MailEnv::of(state);
+    let outcome = match d.kind.as_str() {
+        // Mails: rendered, queued in the outbox and recorded as delivered in one
+        // transaction, so a crash never queues them twice.
+        "forward" | "notify" => {
+            let d2 = d.clone();
+            let failed = state
+                .db
+                .write(move |c| {
+                    let result = if d2.kind == "forward" {
+                        Ok(super::mails::forward(c, &env, &d2)?)
+                    } else {
+                        super::mails::notify(c, &env, &d2)?
+                    };
+                    Ok(match result {
+                        Ok(_) => {
+                            record(c, &job, Outcome::Delivered(None))?;
+                            None
                         }
-                        Ok(body)
+                        Err(e) => Some(e),
                     })
-                    .await?;
-                match rendered {
-                    Ok(Some(body)) => {
-                        d.body = body;
-                        post(client, &d, None).await
+                })
+                .await?;
+            match failed {
+                None => return Ok(()),
+                Some(e) => Outcome::Fail(None, e),
+            }
+        }
+        "chat" => {
+            let d2 = d.clone();
+            let rendered = state
+                .db
+                .write(move |c| {
+                    let body = super::mails::chat_body(c, &env, &d2)?;
+                    if let Ok(Some(b)) = &body {
+                        // Rendered once: retries send the same message.
+                        diesel::update(webhook_deliveries::table.find(d2.id))
+                            .set(webhook_deliveries::body.eq(b))
+                            .execute(c)?;
                     }
-                    Ok(None) => post(client, &d, None).await,
-                    Err(e) => Outcome::Fail(None, e),
+                    Ok(body)
+                })
+                .await?;
+            match rendered {
+                Ok(Some(body)) => {
+                    d.body = body;
+                    post(client, &d, None).await
                 }
+                Ok(None) => post(client, &d, None).await,
+                Err(e) => Outcome::Fail(None, e),
             }
-            "callback" => {
-                let trigger_id = d.trigger_id;
-                let enc: Option<String> = state
-                    .db
-                    .read(move |c| {
-                        Ok(match trigger_id {
-                            Some(id) => triggers::table
-                                .find(id)
-                                .select(triggers::secret)
-                                .first(c)
-                                .optional()?,
-                            None => None,
-                        })
+        }
+        "callback" => {
+            let trigger_id = d.trigger_id;
+            let enc: Option<String> = state
+                .db
+                .read(move |c| {
+                    Ok(match trigger_id {
+                        Some(id) => triggers::table
+                            .find(id)
+                            .select(triggers::secret)
+                            .first(c)
+                            .optional()?,
+                        None => None,
                     })
-                    .await?;
-                let secret = enc.and_then(|e| state.secret.decrypt(&e));
-                post(client, &d, secret).await
-            }
-            _ => post(client, &d, None).await,
-        };
-        if let Outcome::Retry(_, e) | Outcome::Fail(_, e) = &outcome {
-            tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery failed");
+                })
+                .await?;
+            let secret = enc.and_then(|e| state.secret.decrypt(&e));
+            post(client, &d, secret).await
         }
-        state.db.write(move |c| Ok(record(c, &d, outcome)?)).await?;
+        _ => post(client, &d, None).await,
+    };
+    if let Outcome::Retry(_, e) | Outcome::Fail(_, e) = &outcome {
+        tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery failed");
     }
-    Ok(n)
-}
-
-/// Starts the delivery worker on the current actix runtime.
-pub fn spawn_worker(state: actix_web::web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        let client = match reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .user_agent(concat!("OpenContact/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook client could not be built");
-                return;
-            }
-        };
-        loop {
-            let n = match run_once(&state, &client).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "webhook round failed");
-                    0
-                }
-            };
-            if n == 0 {
-                let _ = tokio::time::timeout(Duration::from_secs(2), WAKE.notified()).await;
-            }
-        }
-    });
+    state
+        .db
+        .write(move |c| Ok(record(c, &job, outcome)?))
+        .await
 }

@@ -3,6 +3,7 @@
 //! async-safe entry point handlers use (`Db::read` / `Db::write` run diesel on the blocking pool).
 
 pub mod dispatch;
+pub mod queue;
 pub mod schema;
 pub mod search;
 pub mod types;

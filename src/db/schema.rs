@@ -707,6 +707,7 @@ diesel::table! {
         lease_until -> Timestamp,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        attempts -> Integer,
     }
 }
 
@@ -744,6 +745,17 @@ diesel::table! {
         user_id -> BigInt,
         ticket_id -> BigInt,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_jobs (id) {
+        id -> BigInt,
+        name -> Text,
+        status -> Text,
+        attempts -> Integer,
+        run_at -> Timestamp,
+        last_error -> Text,
     }
 }
 

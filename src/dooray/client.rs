@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 
 use crate::i18n::{self, Lang};
 
-/// How long one call may take before it counts as failed.
+/// How long one call may take before it counts as failed, as told to the agent (the limit
+/// applied is `Config::timeouts.dooray`, this by default).
 pub const TIMEOUT: Duration = Duration::from_secs(8);
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,7 +42,6 @@ fn http() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("OpenContact/", env!("CARGO_PKG_VERSION")))
@@ -121,6 +121,7 @@ pub fn id_of(v: &Value) -> Option<String> {
 pub struct Api {
     base: String,
     token: String,
+    timeout: Duration,
 }
 
 /// A task to create.
@@ -165,11 +166,13 @@ fn member(id: &str) -> Value {
 }
 
 impl Api {
-    /// The API at `base` (no trailing slash) with a tenant token.
-    pub fn new(base: &str, token: &str) -> Api {
+    /// The API at `base` (no trailing slash) with a tenant token; each call may take
+    /// `timeout` (`Config::timeouts.dooray`).
+    pub fn new(base: &str, token: &str, timeout: Duration) -> Api {
         Api {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            timeout,
         }
     }
 
@@ -181,6 +184,7 @@ impl Api {
     ) -> Result<Value, Failure> {
         let mut req = http()
             .request(method, format!("{}{path}", self.base))
+            .timeout(self.timeout)
             .header("Authorization", format!("dooray-api {}", self.token))
             .header("Accept", "application/json");
         if let Some(b) = body {

@@ -399,7 +399,7 @@ async fn issue_keys(
         return Err(AppError::NotFound);
     };
     let token = org.token(&state.secret).unwrap_or_default();
-    let api = Api::new(&org.api_base, &token);
+    let api = Api::new(&org.api_base, &token, state.config.timeouts.dooray);
     let mut found: Vec<(i64, String)> = Vec::new();
     for chunk in agents.chunks(MEMBERS_PAGE) {
         let emails: Vec<String> = chunk.iter().map(|(_, e)| e.clone()).collect();

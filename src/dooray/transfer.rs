@@ -413,7 +413,11 @@ pub async fn transfer_ticket(
         .org
         .token(&s.viewer().state.secret)
         .unwrap_or_default();
-    let api = Api::new(&checked.org.api_base, &token);
+    let api = Api::new(
+        &checked.org.api_base,
+        &token,
+        s.viewer().state.config.timeouts.dooray,
+    );
     let from = registrant(&s, &api, &checked.org, &checked.project).await?;
     let post = NewPost {
         subject: &checked.subject,
@@ -600,7 +604,11 @@ pub async fn post_comment(
         return ticket_again(&s, &pid, sub, alert, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let token = org.token(&s.viewer().state.secret).unwrap_or_default();
-    let api = Api::new(&org.api_base, &token);
+    let api = Api::new(
+        &org.api_base,
+        &token,
+        s.viewer().state.config.timeouts.dooray,
+    );
     let creator = registrant(&s, &api, &org, &project).await?;
     let comment_ref = match api
         .create_comment(&task.project_ref, &task.post_ref, &body, &creator)

@@ -375,8 +375,7 @@ pub async fn request_link(
         .map_err(|e| AppError::Internal(format!("template: {e}")))?,
         ..OutgoingMail::default()
     };
-    let queued = v
-        .state
+    v.state
         .db
         .write(move |c| {
             let known: i64 = customers::table
@@ -411,9 +410,6 @@ pub async fn request_link(
             Ok(true)
         })
         .await?;
-    if queued {
-        outbox::wake();
-    }
     let page = sign_in_page(&p, form.email.clone(), FormErrors::new(lang), true, false);
     p.respond(&page)
 }

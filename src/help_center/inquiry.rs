@@ -656,9 +656,6 @@ pub async fn submit_inquiry(
             return Err(e);
         }
     };
-    if mailed {
-        outbox::wake();
-    }
     let mut ctx = p.ctx.clone();
     ctx.title = i18n::t(lang, "inquiry.done_title");
     let page = DonePage {
@@ -702,7 +699,7 @@ pub struct Receipt<'a> {
 
 /// Queues the receipt mail of a new ticket in the outbox inside the ticket's transaction, when
 /// the customer gave a valid e-mail address (the help-center form and tickets created through
-/// the Open API); returns whether one was queued (call [`outbox::wake`] after the commit).
+/// the Open API); returns whether one was queued.
 pub fn queue_receipt(
     conn: &mut crate::db::DbConn,
     r: &Receipt<'_>,

@@ -155,9 +155,6 @@ async fn poll(state: &AppState, account_id: i64, wait: bool) -> Result<PollRepor
         .db
         .write(move |c| Ok(MailAccount::finish_poll(c, account_id, &error)?))
         .await?;
-    if result.as_ref().is_ok_and(|r| r.imported > 0) {
-        outbox::wake();
-    }
     result
 }
 

@@ -1,37 +1,44 @@
 //! The persistent mail outbox (SPEC §3.7): a mail is written with [`enqueue`] in the same
 //! transaction as the change that causes it, so a rolled-back change sends nothing and a
-//! committed one is never lost. [`spawn_worker`] sends queued mail over SMTP.
+//! committed one is never lost. The outbox is the mail kind of the one job queue
+//! ([`crate::db::queue`], described by [`QUEUE`]); [`send_one`] sends one claimed mail.
 //!
-//! Delivery: the worker claims due rows by setting them `sending` with a lease
-//! (`next_attempt_at` five minutes ahead), sends them, and marks them `sent`. A transient
-//! failure (connection, 4xx, no relay configured) schedules a retry with exponential backoff
-//! (30 s doubling, at most an hour) up to [`MAX_ATTEMPTS`]; a permanent one (5xx, a bad
-//! address) marks the mail `failed` with the reason at once. A crash between the claim and the
-//! result leaves the lease to expire, after which the mail is sent again with the same
-//! `Message-ID` (so a receiver can recognise the repeat); no queued mail is ever dropped.
-
-use std::sync::LazyLock;
-use std::time::Duration;
+//! Delivery: a worker claims due rows by setting them `sending` with a lease (five minutes),
+//! sends them, and marks them `sent`. A transient failure (connection, 4xx, no relay configured)
+//! schedules a retry with exponential backoff (30 s doubling, at most an hour) up to
+//! [`MAX_ATTEMPTS`]; a permanent one (5xx, a bad address) marks the mail `failed` with the reason
+//! at once. A crash between the claim and the result leaves the lease to expire, after which the
+//! mail is sent again with the same `Message-ID` (so a receiver can recognise the repeat); the
+//! interrupted try counts as an attempt, and a failed mail can be retried by an administrator.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use tokio::sync::Notify;
 
 use super::smtp::{self, OutgoingMail, SmtpSettings};
 use crate::AppState;
+use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::mail_outbox;
 use crate::db::{DbConn, now};
 
 /// Attempts before a transiently failing mail is marked failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// How long a claimed mail stays leased to one worker.
-const LEASE: TimeDelta = TimeDelta::minutes(5);
-
-/// Mails sent per worker round.
-const BATCH: i64 = 20;
-
-static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+/// The outbox's place in the job queue.
+pub const QUEUE: QueueTable = QueueTable {
+    kind: JobKind::Mail,
+    table: "mail_outbox",
+    status: "status",
+    due: "next_attempt_at",
+    attempts: "attempts",
+    error: Some("last_error"),
+    pending: "pending",
+    running: "sending",
+    done: "sent",
+    dead: "failed",
+    max_attempts: MAX_ATTEMPTS,
+    lease: TimeDelta::minutes(5),
+    error_limit: 1000,
+};
 
 /// Where a queued mail stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,8 +138,8 @@ pub fn new_message_id(conn: &mut DbConn) -> QueryResult<String> {
     ))
 }
 
-/// Queues a mail in the caller's transaction; returns its key and `Message-ID`. Call
-/// [`wake`] after the commit to send it at once. A mail of a service without its own sender
+/// Queues a mail in the caller's transaction; returns its key and `Message-ID`. The workers
+/// are woken when the transaction commits. A mail of a service without its own sender
 /// gets the service's sender name and address ([`super::layouts::SenderInfo`]).
 pub fn enqueue(conn: &mut DbConn, new: &NewMail) -> QueryResult<(i64, String)> {
     let message_id = if new.mail.message_id.is_empty() {
@@ -174,171 +181,70 @@ pub fn enqueue(conn: &mut DbConn, new: &NewMail) -> QueryResult<(i64, String)> {
         ))
         .returning(mail_outbox::id)
         .get_result(conn)?;
+    queue::notify(conn, JobKind::Mail)?;
     Ok((id, message_id))
-}
-
-/// Wakes the workers so freshly committed mail goes out without waiting for the next round.
-pub fn wake() {
-    WAKE.notify_waiters();
 }
 
 /// Puts a failed mail back in the queue (an administrator's retry); returns whether it was
 /// failed.
 pub fn retry(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    let n = diesel::update(mail_outbox::table)
-        .filter(mail_outbox::id.eq(id))
-        .filter(mail_outbox::status.eq(OutboxStatus::Failed.as_str()))
-        .set((
-            mail_outbox::status.eq(OutboxStatus::Pending.as_str()),
-            mail_outbox::attempts.eq(0),
-            mail_outbox::next_attempt_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
+    queue::retry(conn, &QUEUE, id, now())
 }
 
-/// Claims up to `limit` due mails (pending and due, or sending with an expired lease).
-pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<QueuedMail>> {
-    let due = || {
-        mail_outbox::status
-            .eq(OutboxStatus::Pending.as_str())
-            .or(mail_outbox::status.eq(OutboxStatus::Sending.as_str()))
-            .and(mail_outbox::next_attempt_at.le(at))
-    };
-    let candidates: Vec<i64> = mail_outbox::table
-        .filter(due())
-        .order(mail_outbox::id.asc())
-        .limit(limit)
-        .select(mail_outbox::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let n = diesel::update(mail_outbox::table)
-            .filter(mail_outbox::id.eq(id))
-            .filter(due())
-            .set((
-                mail_outbox::status.eq(OutboxStatus::Sending.as_str()),
-                mail_outbox::next_attempt_at.eq(at + LEASE),
-            ))
-            .execute(conn)?;
-        if n == 1 {
-            claimed.push(
-                mail_outbox::table
-                    .find(id)
-                    .select(QueuedMail::as_select())
-                    .first(conn)?,
-            );
-        }
-    }
-    Ok(claimed)
-}
-
-/// The delay before attempt `attempts + 1`: 30 s doubling, at most an hour.
-pub fn backoff(attempts: i32) -> TimeDelta {
-    let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
-    let secs = 30i64.saturating_mul(1i64 << exp).min(3600);
-    TimeDelta::seconds(secs)
-}
-
-/// Records the result of one attempt.
-pub fn record_result(
-    conn: &mut DbConn,
-    id: i64,
-    at: NaiveDateTime,
-    result: Result<(), (String, bool)>,
-) -> QueryResult<()> {
-    match result {
-        Ok(()) => {
-            diesel::update(mail_outbox::table.find(id))
-                .set((
-                    mail_outbox::status.eq(OutboxStatus::Sent.as_str()),
-                    mail_outbox::sent_at.eq(Some(at)),
-                    mail_outbox::attempts.eq(mail_outbox::attempts + 1),
-                    mail_outbox::last_error.eq(""),
-                ))
-                .execute(conn)?;
-        }
-        Err((reason, permanent)) => {
-            let attempts: i32 = mail_outbox::table
+/// Sends one claimed mail and records the attempt.
+pub async fn send_one(state: &AppState, job: Claimed) -> Result<(), crate::error::AppError> {
+    let id = job.id;
+    let (m, settings) = state
+        .db
+        .read(move |c| {
+            let m = mail_outbox::table
                 .find(id)
-                .select(mail_outbox::attempts)
-                .first(conn)?;
-            let attempts = attempts + 1;
-            let give_up = permanent || attempts >= MAX_ATTEMPTS;
-            let reason: String = reason.chars().take(1000).collect();
-            diesel::update(mail_outbox::table.find(id))
-                .set((
-                    mail_outbox::status.eq(if give_up {
-                        OutboxStatus::Failed.as_str()
-                    } else {
-                        OutboxStatus::Pending.as_str()
-                    }),
-                    mail_outbox::attempts.eq(attempts),
-                    mail_outbox::next_attempt_at.eq(at + backoff(attempts)),
-                    mail_outbox::last_error.eq(reason),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
-}
-
-/// One worker round: claims due mail and sends it. Returns how many mails were attempted.
-pub async fn run_once(state: &AppState) -> Result<usize, crate::error::AppError> {
-    let claimed = state.db.write(|c| Ok(claim_due(c, now(), BATCH)?)).await?;
-    if claimed.is_empty() {
-        return Ok(0);
-    }
-    let settings = state.db.read(|c| Ok(SmtpSettings::load(c)?)).await?;
-    let n = claimed.len();
-    for m in claimed {
-        let result = match &settings {
-            None => Err(("no SMTP server is configured".to_string(), false)),
-            Some(settings) => {
-                let mail = OutgoingMail {
-                    to: m.to_addr.clone(),
-                    to_name: m.to_name.clone(),
-                    subject: m.subject.clone(),
-                    text: m.text_body.clone(),
-                    html: m.html_body.clone(),
-                    from_name: m.from_name.clone(),
-                    from_address: m.from_addr.clone(),
-                    message_id: m.message_id.clone(),
-                    in_reply_to: m.in_reply_to.clone(),
-                    references: m.references_hdr.clone(),
-                };
-                smtp::send(settings, &state.secret, &mail)
-                    .await
-                    .map_err(|e| (e.to_string(), e.is_permanent()))
-            }
-        };
-        if let Err((reason, permanent)) = &result {
-            tracing::warn!(mail = m.id, purpose = %m.purpose, permanent, %reason, "mail not sent");
-        }
-        let id = m.id;
-        state
-            .db
-            .write(move |c| Ok(record_result(c, id, now(), result)?))
-            .await?;
-    }
-    Ok(n)
-}
-
-/// Starts the outbox worker on the current actix runtime: a round every two seconds, or at
-/// once after [`wake`].
-pub fn spawn_worker(state: actix_web::web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        loop {
-            let sent = match run_once(&state).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "mail outbox round failed");
-                    0
-                }
+                .select(QueuedMail::as_select())
+                .first(c)?;
+            Ok((m, SmtpSettings::load(c)?))
+        })
+        .await?;
+    let result = match &settings {
+        None => Err(("no SMTP server is configured".to_string(), false)),
+        Some(settings) => {
+            let mail = OutgoingMail {
+                to: m.to_addr.clone(),
+                to_name: m.to_name.clone(),
+                subject: m.subject.clone(),
+                text: m.text_body.clone(),
+                html: m.html_body.clone(),
+                from_name: m.from_name.clone(),
+                from_address: m.from_addr.clone(),
+                message_id: m.message_id.clone(),
+                in_reply_to: m.in_reply_to.clone(),
+                references: m.references_hdr.clone(),
             };
-            if sent == 0 {
-                let _ = tokio::time::timeout(Duration::from_secs(2), WAKE.notified()).await;
+            smtp::send(settings, &state.secret, &mail, state.config.timeouts.smtp)
+                .await
+                .map_err(|e| (e.to_string(), e.is_permanent()))
+        }
+    };
+    let outcome = match result {
+        Ok(()) => queue::Outcome::Done,
+        Err((reason, permanent)) => {
+            tracing::warn!(mail = m.id, purpose = %m.purpose, permanent, %reason, "mail not sent");
+            if permanent {
+                queue::Outcome::Dead(reason)
+            } else {
+                queue::Outcome::Retry(reason)
             }
         }
-    });
+    };
+    state
+        .db
+        .write(move |c| {
+            let at = now();
+            if queue::finish(c, &QUEUE, &job, at, outcome)? == queue::Settled::Done {
+                diesel::update(mail_outbox::table.find(id))
+                    .set(mail_outbox::sent_at.eq(Some(at)))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await
 }

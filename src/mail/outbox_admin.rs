@@ -354,7 +354,6 @@ async fn retry_and_flash(v: &crate::web::Viewer, scope: Scope, id: i64) -> Resul
         .write(move |c| Ok(retry_in(c, scope, id)?))
         .await?;
     if retried {
-        outbox::wake();
         v.flash(Flash::success(v.t("outbox.retried")));
     } else {
         v.flash(Flash::error(v.t("outbox.not_failed")));

@@ -1,5 +1,5 @@
-//! The pollers: one task per enabled account of an enabled service, started by `serve` (and by
-//! the test harness) through [`spawn_pollers`]. A supervisor compares the running pollers with
+//! The pollers: one task per enabled account of an enabled service, kept by [`supervise`], which
+//! the job supervisor ([`crate::jobs`]) runs in `serve` and in the test harness. It compares the running pollers with
 //! the database every 30 seconds, or at once after [`accounts_changed`], stopping the pollers
 //! of accounts that were disabled, deleted or edited and starting the missing ones.
 //!
@@ -34,12 +34,9 @@ pub fn accounts_changed() {
     CHANGED.notify_waiters();
 }
 
-/// Starts the supervisor on the current actix runtime.
-pub fn spawn_pollers(state: actix_web::web::Data<AppState>) {
-    actix_web::rt::spawn(supervise(state));
-}
-
-async fn supervise(state: actix_web::web::Data<AppState>) {
+/// Keeps one poller running per enabled account until the task is dropped (its pollers stop
+/// with it).
+pub async fn supervise(state: actix_web::web::Data<AppState>) {
     let mut running: HashMap<i64, (NaiveDateTime, watch::Sender<bool>)> = HashMap::new();
     loop {
         let notified = CHANGED.notified();

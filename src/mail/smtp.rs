@@ -152,11 +152,13 @@ impl MailError {
     }
 }
 
-/// Sends one mail through the configured relay.
+/// Sends one mail through the configured relay; each step of the conversation may take
+/// `timeout` (`Config::timeouts.smtp`).
 pub async fn send(
     settings: &SmtpSettings,
     secret: &SecretKey,
     mail: &OutgoingMail,
+    timeout: std::time::Duration,
 ) -> Result<(), MailError> {
     let from_address = if mail.from_address.is_empty() {
         &settings.from_address
@@ -219,7 +221,7 @@ pub async fn send(
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(u16::try_from(settings.port).unwrap_or(25))
         .tls(tls)
-        .timeout(Some(std::time::Duration::from_secs(20)));
+        .timeout(Some(timeout));
     if !settings.username.is_empty() {
         let password = settings
             .password_enc

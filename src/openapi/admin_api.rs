@@ -429,10 +429,7 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
         Ok((load_view(c, &service, t)?, mailed))
     })
     .await?;
-    let (view, mailed) = view;
-    if mailed {
-        outbox::wake();
-    }
+    let (view, _) = view;
     ok_content(view_json(&view, &call.service))
 }
 
@@ -595,7 +592,6 @@ pub async fn solve_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult 
         load_view(c, &service, t)
     })
     .await?;
-    outbox::wake();
     ok_content(view_json(&view, &call.service))
 }
 

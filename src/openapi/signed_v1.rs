@@ -812,10 +812,7 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
             }
         })
         .await?;
-    let (t, atts, uploads, mailed) = outcome?;
-    if mailed {
-        crate::mail::outbox::wake();
-    }
+    let (t, atts, uploads, _) = outcome?;
     let attachments: Vec<Value> = uploads
         .iter()
         .map(|u| {

@@ -311,7 +311,14 @@ pub async fn send_test_mail(
                     html,
                     ..OutgoingMail::default()
                 };
-                match crate::mail::send(&settings, &v.state.secret, &mail).await {
+                match crate::mail::send(
+                    &settings,
+                    &v.state.secret,
+                    &mail,
+                    v.state.config.timeouts.smtp,
+                )
+                .await
+                {
                     Ok(()) => {
                         v.flash(Flash::success(i18n::tf(
                             lang,

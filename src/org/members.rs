@@ -20,7 +20,6 @@ use crate::db::types::TokenPurpose;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::mail::outbox;
 use crate::org::audit::{self, AuditRecord};
 use crate::org::form::query_string;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
@@ -357,7 +356,6 @@ pub async fn invite_form(admin: OrgAdmin) -> Result<HttpResponse, AppError> {
 /// The flash message for a queued invitation.
 fn queued_flash(admin: &OrgAdmin, user: &User, queued: Queued, ok_key: &str) -> Flash {
     let v = &admin.0.viewer;
-    outbox::wake();
     match queued {
         Queued::Queued => Flash::success(i18n::tf(v.lang, ok_key, &[("email", &user.email)])),
         Queued::NoRelay => Flash::error(i18n::tf(

@@ -9,8 +9,8 @@
 //! [`queue_customer_mail`] renders and queues it in the outbox inside the caller's transaction:
 //! `In-Reply-To`/`References` thread it under the ticket's earlier mails ([`thread_headers`]),
 //! the outbox row carries the ticket and the purpose (`resolve`, `hold`, `created`),
-//! and the agent's entry records the queued Message-ID. Call [`crate::mail::outbox::wake`]
-//! after the commit. Tickets without a customer e-mail get no mail (`Ok(None)`).
+//! and the agent's entry records the queued Message-ID.
+//! Tickets without a customer e-mail get no mail (`Ok(None)`).
 
 use diesel::prelude::*;
 
@@ -195,8 +195,7 @@ pub fn thread_headers(
 
 /// Renders the customer mail of `kind` and queues it in the outbox (inside the caller's
 /// transaction); records the queued Message-ID on `entry_id` when given. Returns the
-/// Message-ID, or `None` when the customer has no e-mail address. Call
-/// [`crate::mail::outbox::wake`] after the commit.
+/// Message-ID, or `None` when the customer has no e-mail address.
 pub fn queue_customer_mail(
     conn: &mut DbConn,
     env: &MailEnv,

@@ -4,8 +4,9 @@
 //! choose its group and assignee. The page is `/{service_id}/console/settings/tickets`
 //! (service administrators).
 //!
-//! [`spawn_auto_complete`] starts the background job that completes solved tickets once their
-//! service's auto-complete period has passed (through `lifecycle::complete_solved_before`).
+//! [`run_auto_complete`] is the scheduled job (see [`crate::jobs`]) that completes solved
+//! tickets once their service's auto-complete period has passed (through
+//! `lifecycle::complete_solved_before`).
 
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use crate::i18n::{self, Lang};
 use crate::services::model::Service;
 use crate::tickets::lifecycle;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
-use crate::{AppState, Db};
+use crate::Db;
 
 /// Default auto-complete period in days ("two weeks after resolution", SPEC §5.5).
 pub const DEFAULT_AUTO_COMPLETE_DAYS: i32 = 14;
@@ -33,10 +34,10 @@ pub const DEFAULT_AUTO_COMPLETE_DAYS: i32 = 14;
 pub const MAX_AUTO_COMPLETE_DAYS: i32 = 365;
 /// Longest internal-resolution text.
 pub const MAX_INTERNAL_TEXT: usize = 500;
-/// When the auto-complete job first runs after start (the server is settled by then).
-const FIRST_ROUND_AFTER: Duration = Duration::from_secs(60);
+/// When the auto-complete job first runs after the first start (the server is settled by then).
+pub const AUTO_COMPLETE_FIRST_AFTER: Duration = Duration::from_secs(60);
 /// How often the auto-complete job runs.
-const AUTO_COMPLETE_EVERY: Duration = Duration::from_secs(600);
+pub const AUTO_COMPLETE_EVERY: Duration = Duration::from_secs(600);
 /// Tickets completed per transaction by the job.
 const AUTO_COMPLETE_BATCH: i64 = 200;
 
@@ -177,27 +178,6 @@ pub fn run_auto_complete(db: &Db) -> Result<usize, AppError> {
         }
     }
     Ok(total)
-}
-
-/// Starts the auto-complete job on the current actix runtime: a first round a minute after
-/// start, then every ten minutes.
-pub fn spawn_auto_complete(state: web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        tokio::time::sleep(FIRST_ROUND_AFTER).await;
-        loop {
-            let st = state.clone();
-            let result = web::block(move || run_auto_complete(&st.db)).await;
-            match result {
-                Ok(Ok(n)) if n > 0 => {
-                    tracing::info!(completed = n, "solved tickets auto-completed")
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "auto-complete round failed"),
-                Err(e) => tracing::error!(error = %e, "auto-complete task failed"),
-            }
-            tokio::time::sleep(AUTO_COMPLETE_EVERY).await;
-        }
-    });
 }
 
 // ---------------------------------------------------------------------------------------------

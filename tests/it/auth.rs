@@ -289,7 +289,7 @@ async fn an_invitation_link_sets_the_first_password() {
             )
         })
         .unwrap();
-    opencontact::mail::outbox::wake();
+    app.run_pending_jobs().await;
     let mail = &app.smtp.wait_for(1).await[0];
     assert_eq!(
         mail.subject(),

@@ -326,47 +326,33 @@ async fn failing_callbacks_are_retried_and_logged() {
         )
         .map_err(|_| diesel::result::Error::RollbackTransaction)
     });
+    w.app.run_pending_jobs().await;
     crm.wait_for(1).await;
     // Speed the backoff up: make the retry due now, twice.
     for n in 2..=3 {
-        let mut seen = 0;
-        for _ in 0..100 {
-            let (status, attempts): (String, i32) = w.app.db(|c| {
-                webhook_deliveries::table
-                    .select((webhook_deliveries::status, webhook_deliveries::attempts))
-                    .first(c)
-            });
-            seen = attempts;
-            if status == "pending" && attempts == n - 1 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert_eq!(seen, n - 1);
+        let (status, attempts): (String, i32) = w.app.db(|c| {
+            webhook_deliveries::table
+                .select((webhook_deliveries::status, webhook_deliveries::attempts))
+                .first(c)
+        });
+        assert_eq!((status.as_str(), attempts), ("pending", n - 1));
         w.app.db(|c| {
             diesel::update(webhook_deliveries::table)
                 .set(webhook_deliveries::next_attempt_at.eq(opencontact::db::now()))
                 .execute(c)
         });
-        opencontact::automation::deliveries::wake();
+        w.app.run_pending_jobs().await;
         crm.wait_for(n as usize).await;
     }
-    let mut last = (String::new(), 0, None);
-    for _ in 0..100 {
-        last = w.app.db(|c| {
-            webhook_deliveries::table
-                .select((
-                    webhook_deliveries::status,
-                    webhook_deliveries::attempts,
-                    webhook_deliveries::last_status,
-                ))
-                .first(c)
-        });
-        if last.0 == "delivered" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let last: (String, i32, Option<i32>) = w.app.db(|c| {
+        webhook_deliveries::table
+            .select((
+                webhook_deliveries::status,
+                webhook_deliveries::attempts,
+                webhook_deliveries::last_status,
+            ))
+            .first(c)
+    });
     assert_eq!(last, ("delivered".to_string(), 3, Some(200)));
     let page = w.admin.get(&format!("{BASE}/{id}")).await;
     assert_eq!(page.texts("#deliveries .delivery-status"), ["delivered"]);
@@ -724,7 +710,7 @@ async fn a_burst_raises_one_surge_alert_by_every_medium() {
     }
     assert!(seen.contains("event: surge"), "{seen}");
     assert!(seen.contains("20 in 5 min"), "{seen}");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    w.app.run_pending_jobs().await;
     assert_eq!(
         w.app.smtp.received().len(),
         2,
@@ -1015,8 +1001,8 @@ async fn grade_and_language_shape_the_notification() {
     for t in [t_en, t_ko, t_ja, t_plain] {
         resolve(&w, t, "<p>Your refund is on its <b>way</b>.</p>");
     }
-    let mails = w.app.smtp.wait_for(3).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    w.app.run_pending_jobs().await;
+    let mails = w.app.smtp.received();
     assert_eq!(w.app.smtp.received().len(), 3, "not for the plain customer");
     let to = |addr: &str| mails.iter().find(|m| m.to == [addr]).unwrap().clone();
     let en = to("vip@example.com");

@@ -5,7 +5,6 @@
 //! Dooray! failures that leave the ticket unchanged, forged payloads, and the console views.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -97,7 +96,8 @@ async fn fake_handle(
         (s.fail, s.slow, s.refuse, s.next)
     };
     if slow {
-        tokio::time::sleep(Duration::from_secs(12)).await;
+        // Never answers: the application's (short, configured) time limit ends the call.
+        std::future::pending::<()>().await;
     }
     if auth != format!("dooray-api {TOKEN}") {
         return dooray_fail(401, -401, "Unauthorized");

@@ -303,21 +303,15 @@ async fn a_refused_receipt_mail_keeps_the_ticket() {
     assert!(r.has("#receipt-queued"));
     assert_eq!(counts(&app).0, 1);
     let public_id = r.texts("#ticket-id")[0].clone();
-    let mut row = (String::new(), String::new());
-    for _ in 0..100 {
-        row = app.db(|c| {
-            opencontact::db::schema::mail_outbox::table
-                .select((
-                    opencontact::db::schema::mail_outbox::status,
-                    opencontact::db::schema::mail_outbox::subject,
-                ))
-                .first(c)
-        });
-        if row.0 == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.run_pending_jobs().await;
+    let row: (String, String) = app.db(|c| {
+        opencontact::db::schema::mail_outbox::table
+            .select((
+                opencontact::db::schema::mail_outbox::status,
+                opencontact::db::schema::mail_outbox::subject,
+            ))
+            .first(c)
+    });
     assert_eq!(row.0, "failed");
     assert!(row.1.ends_with(&format!(" [#{public_id}]")), "{}", row.1);
 }

@@ -276,9 +276,7 @@ async fn outbox_delivers_with_threading_headers_and_retries_after_refusal() {
                 ..OutgoingMail::default()
             },
         };
-        let (id, mid) = app.db(|c| outbox::enqueue(c, &mail));
-        outbox::wake();
-        (id, mid)
+        app.db(|c| outbox::enqueue(c, &mail))
     };
     let (_, mid) = queue("casey@example.com", "First");
     assert!(
@@ -307,7 +305,7 @@ async fn outbox_delivers_with_threading_headers_and_retries_after_refusal() {
             .set(mail_outbox::next_attempt_at.eq(opencontact::db::now()))
             .execute(c)
     });
-    outbox::wake();
+    app.run_pending_jobs().await;
     let got = app.smtp.wait_for(2).await;
     assert_eq!(got[1].subject(), "Second");
     wait_row(&app, id, |s, _| s == "sent").await;
@@ -329,7 +327,8 @@ async fn outbox_delivers_with_threading_headers_and_retries_after_refusal() {
 }
 
 async fn wait_row(app: &TestApp, id: i64, ok: impl Fn(&str, i32) -> bool) -> (String, String) {
-    for _ in 0..100 {
+    app.run_pending_jobs().await;
+    {
         let (status, error, attempts): (String, String, i32) = app.db(|c| {
             mail_outbox::table
                 .find(id)
@@ -340,18 +339,18 @@ async fn wait_row(app: &TestApp, id: i64, ok: impl Fn(&str, i32) -> bool) -> (St
                 ))
                 .first(c)
         });
-        if ok(&status, attempts) {
-            return (status, error);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            ok(&status, attempts),
+            "outbox row {id} is {status} after {attempts} attempts"
+        );
+        (status, error)
     }
-    panic!("outbox row {id} never reached the expected state");
 }
 
 #[test]
 fn backoff_doubles_up_to_an_hour() {
-    assert_eq!(outbox::backoff(1).num_seconds(), 30);
-    assert_eq!(outbox::backoff(2).num_seconds(), 60);
-    assert_eq!(outbox::backoff(5).num_seconds(), 480);
-    assert_eq!(outbox::backoff(8).num_seconds(), 3600);
+    assert_eq!(opencontact::db::queue::backoff(1).num_seconds(), 30);
+    assert_eq!(opencontact::db::queue::backoff(2).num_seconds(), 60);
+    assert_eq!(opencontact::db::queue::backoff(5).num_seconds(), 480);
+    assert_eq!(opencontact::db::queue::backoff(8).num_seconds(), 3600);
 }

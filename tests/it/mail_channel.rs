@@ -480,7 +480,7 @@ async fn a_reply_to_the_answer_lands_in_the_same_ticket_and_reopens_it() {
     app.smtp.wait_for(1).await;
 
     let answer_mid = answer(&app, &fx, t.id, "<kr-thread@example.kr>");
-    outbox::wake();
+    app.run_pending_jobs().await;
     let mails = app.smtp.wait_for(2).await;
     let sent = mails
         .iter()
@@ -729,8 +729,7 @@ async fn the_background_poller_imports_new_mail_by_itself() {
     let (app, _fx, admin) = start().await;
     let mb = new_mailbox();
     add_account(&app, &admin, &mb, false).await;
-    // Give the poller a moment to reach IDLE, then deliver.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Delivered while the poller starts: its first poll or its IDLE picks the mail up.
     mb.append(&plain(
         "idle@example.com",
         "Pushed",
@@ -1005,12 +1004,8 @@ async fn the_outbox_page_lists_pages_and_retries_failed_mail() {
     let (app, fx, admin) = start().await;
     app.smtp.set_refuse(true);
     let ids = queue(&app, Some(fx.service_id), 55);
-    outbox::wake();
-    eventually(
-        || statuses(&app).iter().all(|s| s.1 == "failed"),
-        "the refusals",
-    )
-    .await;
+    app.run_pending_jobs().await;
+    assert!(statuses(&app).iter().all(|s| s.1 == "failed"), "the refusals");
     let page = admin.get(OUTBOX).await;
     assert_eq!(page.status, 200);
     let rows = page.texts("#outbox tbody tr .recipient");
@@ -1059,9 +1054,10 @@ async fn the_outbox_page_lists_pages_and_retries_failed_mail() {
         .post_form(&format!("{OUTBOX}/{}/retry", ids[3]), &[])
         .await;
     assert_eq!(r.status, 303);
-    let mails = app.smtp.wait_for(1).await;
+    app.run_pending_jobs().await;
+    let mails = app.smtp.received();
     assert_eq!(mails[0].to, ["r3@example.com"]);
-    eventually(|| statuses(&app)[3].1 == "sent", "the retried mail").await;
+    assert_eq!(statuses(&app)[3].1, "sent", "the retried mail");
     // Retrying a mail that is not failed is refused with a message.
     let r = admin
         .post_form(&format!("{OUTBOX}/{}/retry", ids[3]), &[])
@@ -1076,8 +1072,8 @@ async fn a_deferring_relay_delays_mail_without_losing_it_and_a_restart_resends_i
     let (app, fx, _admin) = start().await;
     app.smtp.set_defer(true);
     let ids = queue(&app, Some(fx.service_id), 1);
-    outbox::wake();
-    eventually(|| statuses(&app)[0].2 >= 1, "a deferred attempt").await;
+    app.run_pending_jobs().await;
+    assert!(statuses(&app)[0].2 >= 1, "a deferred attempt");
     let s = &statuses(&app)[0];
     assert_eq!(s.1, "pending", "a 4xx answer is retried later");
     assert!(s.3.contains("451"), "{}", s.3);
@@ -1090,25 +1086,39 @@ async fn a_deferring_relay_delays_mail_without_losing_it_and_a_restart_resends_i
             .set(mail_outbox::next_attempt_at.eq(opencontact::db::now()))
             .execute(c)
     });
-    outbox::wake();
-    assert_eq!(app.smtp.wait_for(1).await.len(), 1);
+    app.run_pending_jobs().await;
+    assert_eq!(app.smtp.received().len(), 1);
 
     // A worker that claimed a mail and died: after its lease, a new worker on the same
     // database (a restarted server) sends it, with the same Message-ID, exactly once.
-    let ids = queue(&app, Some(fx.service_id), 1);
-    let id = ids[0];
-    let mid: String = app.db(move |c| {
+    let (_, mid) = app.db(move |c| {
+        let (id, mid) = outbox::enqueue(
+            c,
+            &NewMail {
+                service_id: Some(fx.service_id),
+                ticket_id: None,
+                purpose: "notification".into(),
+                mail: OutgoingMail {
+                    to: "crash@example.com".into(),
+                    subject: "Claimed, then the worker died".into(),
+                    text: "t".into(),
+                    html: "<p>t</p>".into(),
+                    ..OutgoingMail::default()
+                },
+            },
+        )?;
+        // Claimed in the same transaction, so no live worker gets it first; then the lease
+        // runs out.
+        let claimed =
+            opencontact::db::queue::claim(c, &outbox::QUEUE, opencontact::db::now(), 10)?;
+        assert_eq!(claimed.len(), 1);
         diesel::update(mail_outbox::table.find(id))
-            .set((
-                mail_outbox::status.eq("sending"),
+            .set(
                 mail_outbox::next_attempt_at
                     .eq(opencontact::db::now() - chrono::TimeDelta::seconds(1)),
-            ))
+            )
             .execute(c)?;
-        mail_outbox::table
-            .find(id)
-            .select(mail_outbox::message_id)
-            .first(c)
+        Ok((id, mid))
     });
     let config = app.state.config.clone();
     let db = opencontact::Db::connect(&config.database_url, 2).unwrap();
@@ -1117,11 +1127,13 @@ async fn a_deferring_relay_delays_mail_without_losing_it_and_a_restart_resends_i
         config,
         secret: app.state.secret.clone(),
     };
-    let _ = opencontact::mail::outbox::run_once(&restarted)
+    opencontact::jobs::Runner::new(&restarted)
+        .unwrap()
+        .run_pending(&restarted)
         .await
         .unwrap();
-    let mails = app.smtp.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.run_pending_jobs().await;
+    let mails = app.smtp.received();
     let with_id: Vec<_> = app
         .smtp
         .received()

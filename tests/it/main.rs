@@ -24,6 +24,7 @@ mod grades;
 mod hc_history;
 mod help_center;
 mod inquiry;
+mod job_queue;
 mod lifecycle;
 mod mail_channel;
 mod morning;

@@ -783,6 +783,8 @@ async fn app_with(
         },
         trust_forwarded: false,
         secure_cookies: secure,
+        timeouts: crate::support::test_timeouts(),
+        job_poll_every: opencontact::config::DEFAULT_JOB_POLL_EVERY,
     };
     let secret = opencontact::SecretKey::load_or_create(&config.data_dir).unwrap();
     let db = opencontact::Db::connect(&config.database_url, 2).unwrap();

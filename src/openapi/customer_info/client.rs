@@ -15,15 +15,11 @@ use serde_json::{Map, Value};
 
 use crate::openapi::signing::sign;
 
-/// How long one call may take.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest answer read.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 static CLIENT: LazyLock<Option<reqwest::Client>> = LazyLock::new(|| {
     reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .connect_timeout(TIMEOUT)
         .user_agent(concat!("OpenContact/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -191,14 +187,21 @@ fn transport(e: &reqwest::Error) -> Outcome {
 }
 
 /// Calls an API: `POST url` with `body` (already serialised JSON), signed with `key` when
-/// given. Never fails: every problem is an [`Outcome`].
-pub async fn call(url: &str, key: Option<&str>, sign_path: bool, body: &str) -> Answer {
+/// given; the whole call may take `timeout`. Never fails: every problem is an [`Outcome`].
+pub async fn call(
+    url: &str,
+    key: Option<&str>,
+    sign_path: bool,
+    body: &str,
+    timeout: Duration,
+) -> Answer {
     let Some(client) = CLIENT.as_ref() else {
         return Answer::failed(Outcome::Failed);
     };
     let timestamp = chrono::Utc::now().timestamp_millis().to_string();
     let mut req = client
         .post(url)
+        .timeout(timeout)
         .header("Content-Type", "application/json; charset=UTF-8")
         .header("Accept", "application/json")
         .header("X-TC-Timestamp", &timestamp)

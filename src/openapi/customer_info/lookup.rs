@@ -5,22 +5,21 @@
 //! months when the query carries an identity (member ID, phone, e-mail or name).
 //!
 //! Automatic lookups: [`queue_auto`] runs in the transaction that creates a ticket and queues a
-//! lookup for every API with ticket-field items set to run on the ticket's channel;
-//! [`spawn_worker`] makes the calls (one attempt each, five-second limit) and stores what came
-//! back, so it appears on the ticket page.
+//! lookup for every API with ticket-field items set to run on the ticket's channel; the job
+//! queue ([`QUEUE`], one [`run_lookup`] per claimed row) makes the calls (one attempt each,
+//! within `Config::timeouts.customer_info`) and stores what came back, so it appears on the
+//! ticket page.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
-use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde_json::{Map, Value};
-use tokio::sync::Notify;
 
 use crate::AppState;
 use crate::crypto::SecretKey;
 use crate::customers::Customer;
+use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::{customer_info_lookups, customers, services, ticket_field_values, tickets};
 use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
@@ -39,7 +38,23 @@ pub const RELATED_DAYS: i64 = 90;
 /// Most related tickets listed.
 pub const RELATED_LIMIT: i64 = 20;
 
-static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+/// The automatic lookups' place in the job queue: one attempt each; a lookup whose worker
+/// stopped mid-call ends as timed out ([`abandon`]).
+pub const QUEUE: QueueTable = QueueTable {
+    kind: JobKind::CustomerInfo,
+    table: "customer_info_lookups",
+    status: "status",
+    due: "lease_until",
+    attempts: "attempts",
+    error: None,
+    pending: "pending",
+    running: "sending",
+    done: "done",
+    dead: "done",
+    max_attempts: 1,
+    lease: TimeDelta::minutes(1),
+    error_limit: 0,
+};
 
 /// A stored lookup.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -518,14 +533,13 @@ pub fn queue_auto(conn: &mut DbConn, ticket_id: i64) -> QueryResult<usize> {
         n += 1;
     }
     if n > 0 {
-        WAKE.notify_waiters();
+        queue::notify(conn, JobKind::CustomerInfo)?;
     }
     Ok(n)
 }
 
 /// A claimed automatic lookup with what the call needs.
 struct Job {
-    lookup_id: i64,
     api: InfoApi,
     ticket: Ticket,
     enabled: bool,
@@ -533,131 +547,103 @@ struct Job {
     key: Option<String>,
 }
 
-/// Claims due lookups (marking them `sending` for a minute) and works out their queries.
-/// `sending` lookups whose lease ran out (a process stopped mid-call) end as timed out:
-/// lookups are never retried.
-fn claim(conn: &mut DbConn, secret: &SecretKey) -> QueryResult<Vec<Job>> {
-    let t = now();
-    diesel::update(
-        customer_info_lookups::table
-            .filter(customer_info_lookups::status.eq("sending"))
-            .filter(customer_info_lookups::lease_until.lt(t)),
-    )
-    .set((
-        customer_info_lookups::status.eq("done"),
-        customer_info_lookups::outcome.eq(Outcome::Timeout.as_str()),
-        customer_info_lookups::finished_at.eq(Some(t)),
-    ))
-    .execute(conn)?;
-    let due: Vec<Lookup> = customer_info_lookups::table
-        .filter(customer_info_lookups::status.eq("pending"))
-        .order(customer_info_lookups::id.asc())
-        .limit(10)
+/// Works out the query of a claimed lookup; `None` when its API or ticket is gone.
+fn prepare(conn: &mut DbConn, secret: &SecretKey, id: i64) -> QueryResult<Option<Job>> {
+    let l: Lookup = customer_info_lookups::table
+        .find(id)
         .select(Lookup::as_select())
-        .load(conn)?;
-    let mut jobs = Vec::new();
-    for l in due {
-        let n = diesel::update(
-            customer_info_lookups::table
-                .filter(customer_info_lookups::id.eq(l.id))
-                .filter(customer_info_lookups::status.eq("pending")),
-        )
-        .set((
-            customer_info_lookups::status.eq("sending"),
-            customer_info_lookups::lease_until.eq(t + TimeDelta::minutes(1)),
-        ))
-        .execute(conn)?;
-        if n != 1 {
-            continue;
-        }
-        let Some(api) = InfoApi::find(conn, l.service_id, l.api_id)? else {
-            continue;
-        };
-        let Some(ticket) = Ticket::find(conn, l.service_id, l.ticket_id)? else {
-            continue;
-        };
-        let service = services::table
-            .find(l.service_id)
-            .select(Service::as_select())
-            .first(conn)?;
-        let resolved = resolve(conn, secret, &api, &ticket, &HashMap::new())?;
-        jobs.push(Job {
-            lookup_id: l.id,
-            key: api.key(secret),
-            api,
-            ticket,
-            enabled: enabled_for(&service),
-            resolved,
-        });
-    }
-    Ok(jobs)
+        .first(conn)?;
+    let Some(api) = InfoApi::find(conn, l.service_id, l.api_id)? else {
+        return Ok(None);
+    };
+    let Some(ticket) = Ticket::find(conn, l.service_id, l.ticket_id)? else {
+        return Ok(None);
+    };
+    let service = services::table
+        .find(l.service_id)
+        .select(Service::as_select())
+        .first(conn)?;
+    let resolved = resolve(conn, secret, &api, &ticket, &HashMap::new())?;
+    Ok(Some(Job {
+        key: api.key(secret),
+        api,
+        ticket,
+        enabled: enabled_for(&service),
+        resolved,
+    }))
 }
 
-/// One round of the worker; returns how many lookups it finished.
-pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
+/// Ends a lookup whose worker stopped mid-call (its lease ran out) as timed out: lookups are
+/// never retried. Runs in the transaction that settles it.
+pub fn abandon(conn: &mut DbConn, job: &Claimed) -> QueryResult<()> {
+    diesel::update(customer_info_lookups::table.find(job.id))
+        .set((
+            customer_info_lookups::outcome.eq(Outcome::Timeout.as_str()),
+            customer_info_lookups::finished_at.eq(Some(now())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes one claimed automatic lookup and stores what came back.
+pub async fn run_lookup(state: &AppState, claimed: Claimed) -> Result<(), AppError> {
     let secret = state.secret.clone();
-    let jobs = state.db.write(move |c| Ok(claim(c, &secret)?)).await?;
-    let n = jobs.len();
-    for job in jobs {
-        let body = job.resolved.body();
-        let answer = if !job.enabled {
-            Answer {
-                outcome: Outcome::Disabled,
-                status: None,
-                data: None,
-                remote_message: String::new(),
-            }
-        } else if !job.resolved.errors.is_empty() {
-            Answer {
-                outcome: Outcome::MissingValues,
-                status: None,
-                data: None,
-                remote_message: String::new(),
-            }
-        } else {
-            client::call(
-                &job.api.row.base_url,
-                job.key.as_deref(),
-                job.api.row.sign_path,
-                &body,
-            )
-            .await
-        };
-        let secret = state.secret.clone();
-        state
+    let id = claimed.id;
+    let Some(job) = state.db.read(move |c| Ok(prepare(c, &secret, id)?)).await? else {
+        // Its API or ticket went away: the lookup ends without a call.
+        return state
             .db
             .write(move |c| {
+                abandon(c, &claimed)?;
+                queue::finish(c, &QUEUE, &claimed, now(), queue::Outcome::Done)?;
+                Ok(())
+            })
+            .await;
+    };
+    let body = job.resolved.body();
+    let answer = if !job.enabled {
+        Answer {
+            outcome: Outcome::Disabled,
+            status: None,
+            data: None,
+            remote_message: String::new(),
+        }
+    } else if !job.resolved.errors.is_empty() {
+        Answer {
+            outcome: Outcome::MissingValues,
+            status: None,
+            data: None,
+            remote_message: String::new(),
+        }
+    } else {
+        client::call(
+            &job.api.row.base_url,
+            job.key.as_deref(),
+            job.api.row.sign_path,
+            &body,
+            state.config.timeouts.customer_info,
+        )
+        .await
+    };
+    let secret = state.secret.clone();
+    state
+        .db
+        .write(move |c| {
+            if queue::finish(c, &QUEUE, &claimed, now(), queue::Outcome::Done)?
+                != queue::Settled::Lost
+            {
                 record(
                     c,
                     &secret,
-                    Some(job.lookup_id),
+                    Some(claimed.id),
                     &job.api,
                     &job.ticket,
                     None,
                     &body,
                     &answer,
                 )?;
-                Ok(())
-            })
-            .await?;
-    }
-    Ok(n)
-}
-
-/// Starts the worker that makes the automatic lookups.
-pub fn spawn_worker(state: actix_web::web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        loop {
-            let n = match run_once(&state).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "customer-info lookup round failed");
-                    0
-                }
-            };
-            if n == 0 {
-                let _ = tokio::time::timeout(Duration::from_secs(1), WAKE.notified()).await;
             }
-        }
-    });
+            Ok(())
+        })
+        .await
 }

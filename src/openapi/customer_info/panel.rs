@@ -476,8 +476,14 @@ pub async fn run_lookup(
         return respond(&req, &s, p, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let body = resolved.body();
-    let answer: Answer =
-        client::call(&api.row.base_url, key.as_deref(), api.row.sign_path, &body).await;
+    let answer: Answer = client::call(
+        &api.row.base_url,
+        key.as_deref(),
+        api.row.sign_path,
+        &body,
+        s.viewer().state.config.timeouts.customer_info,
+    )
+    .await;
     let secret = s.viewer().state.secret.clone();
     let user = s.user().id;
     s.viewer()

@@ -24,7 +24,6 @@ use crate::error::AppError;
 use crate::help_center::content::text_to_html;
 use crate::i18n::{self, Lang};
 use crate::mail::layouts::LayoutKind;
-use crate::mail::outbox;
 use crate::services::model::Service;
 use crate::tickets::Ticket;
 use crate::tickets::lifecycle::{self, Action, AssignKind, LifecycleError, ProcessInput};
@@ -393,15 +392,12 @@ pub async fn batch(a: TicketAgent, form: web::Form<Pairs>) -> Result<HttpRespons
     let service = a.service.clone();
     let actor = a.user().id;
     let env = MailEnv::of(&a.viewer().state);
-    let (outcomes, mailed) = a
+    let (outcomes, _) = a
         .viewer()
         .state
         .db
         .write(move |c| apply(c, &env, &service, actor, lang, &b))
         .await?;
-    if mailed {
-        outbox::wake();
-    }
     let base = format!("/{}/console/tickets", a.service.code);
     let back = match (&mode, before) {
         (Mode::Search { .. }, _) => format!("{base}/search?{}", mode.query()),

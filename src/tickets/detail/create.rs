@@ -27,7 +27,6 @@ use crate::help_center::attachments::{
 use crate::help_center::content::{default_lang, html_to_text, sanitize_html, service_langs};
 use crate::i18n::{self, Lang};
 use crate::mail::layouts::LayoutKind;
-use crate::mail::outbox;
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
 use crate::tickets::detail::access::TicketStaff;
@@ -557,9 +556,6 @@ pub async fn create_ticket(
         .await;
     match result {
         Ok(Ok((public_id, mail))) => {
-            if mail.is_some() {
-                outbox::wake();
-            }
             let key = if mail.is_some() {
                 "ticket.detail.created_mailed"
             } else {

@@ -24,7 +24,6 @@ use crate::help_center::attachments::{self, Incoming, StoredFile, check_files};
 use crate::help_center::content::{escape_html, html_to_text, sanitize_html};
 use crate::i18n::{self, Lang};
 use crate::mail::layouts::{LayoutKind, mail_lang};
-use crate::mail::outbox;
 use crate::org::info::UPLOADS_DIR;
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::form::{Body, FieldChange, Submitted, read_fields, read_multipart};
@@ -588,9 +587,6 @@ pub async fn process_ticket(
         }) => {
             if duplicate {
                 attachments::remove_files_later(&state, paths).await;
-            }
-            if mail.is_some() {
-                outbox::wake();
             }
             let key = match (duplicate, action, mail.is_some()) {
                 (true, _, _) => "ticket.action.done_duplicate",

@@ -33,8 +33,21 @@ pub struct TestApp {
     pub base: String,
     pub state: actix_web::web::Data<AppState>,
     pub smtp: SmtpSink,
+    /// The application's background workers (the same supervisor as `serve`); `None` once
+    /// stopped with [`TestApp::stop_jobs`].
+    pub jobs: Option<opencontact::jobs::Supervisor>,
     _dir: tempfile::TempDir,
     pg_drop: Option<PgDatabase>,
+}
+
+/// Time limits of outside peers in tests: short, so the timeout tests end quickly.
+pub fn test_timeouts() -> opencontact::config::Timeouts {
+    opencontact::config::Timeouts {
+        dooray: std::time::Duration::from_secs(2),
+        customer_info: std::time::Duration::from_secs(2),
+        smtp: std::time::Duration::from_secs(5),
+        webhook: std::time::Duration::from_secs(2),
+    }
 }
 
 /// A fresh PostgreSQL database for one test, dropped afterwards; `None` on SQLite runs.
@@ -110,6 +123,47 @@ impl TestApp {
             Some(db) => db.url.clone(),
             None => format!("sqlite://{}", dir.path().join("test.db").display()),
         };
+        let secret = SecretKey::load_or_create(dir.path()).expect("secret");
+        let app = TestApp::start(
+            dir,
+            database_url,
+            secret,
+            pg_drop,
+            opencontact::config::DEFAULT_JOB_POLL_EVERY,
+        )
+        .await;
+        app.configure_smtp();
+        app
+    }
+
+    /// A second instance of `other`'s application: its own pool, HTTP port, supervisor and
+    /// SMTP sink (not configured: both send through `other`'s), sharing `other`'s database and
+    /// secret — another node of the same installation. Its idle workers look for work only
+    /// every `poll_every` unless woken.
+    pub async fn spawn_sharing(other: &TestApp, poll_every: std::time::Duration) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        TestApp::start(
+            dir,
+            other.state.config.database_url.clone(),
+            other.state.secret.clone(),
+            None,
+            poll_every,
+        )
+        .await
+    }
+
+    /// Stops the background workers (as if this node's workers were gone).
+    pub fn stop_jobs(&mut self) {
+        self.jobs = None;
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database_url: String,
+        secret: SecretKey,
+        pg_drop: Option<PgDatabase>,
+        job_poll_every: std::time::Duration,
+    ) -> TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
@@ -120,8 +174,9 @@ impl TestApp {
             base_url: base.clone(),
             trust_forwarded: false,
             secure_cookies: false,
+            timeouts: test_timeouts(),
+            job_poll_every,
         };
-        let secret = SecretKey::load_or_create(&config.data_dir).expect("secret");
         let db = opencontact::Db::connect(&config.database_url, 8).expect("db");
         db.migrate().expect("migrate");
         let state = actix_web::web::Data::new(AppState { db, config, secret });
@@ -132,21 +187,33 @@ impl TestApp {
             .expect("listen")
             .run();
         actix_web::rt::spawn(server);
-        opencontact::mail::outbox::spawn_worker(state.clone());
-        opencontact::automation::deliveries::spawn_worker(state.clone());
-        opencontact::mail::poller::spawn_pollers(state.clone());
-        opencontact::tickets::settings::spawn_auto_complete(state.clone());
-        opencontact::openapi::customer_info::lookup::spawn_worker(state.clone());
+        let jobs =
+            Some(opencontact::jobs::Supervisor::start(state.clone()).expect("background jobs"));
         let smtp = SmtpSink::start().await;
-        let app = TestApp {
+        TestApp {
             base,
             state,
             smtp,
+            jobs,
             _dir: dir,
             pg_drop,
-        };
-        app.configure_smtp();
-        app
+        }
+    }
+
+    /// Runs every due job of every kind (mail, deliveries, lookups, scheduled work) to
+    /// completion, including the jobs those jobs queue and retries that are due; waits for a
+    /// round a background worker is in the middle of. Returns how many jobs ran.
+    pub async fn run_pending_jobs(&self) -> usize {
+        match &self.jobs {
+            Some(jobs) => jobs.run_pending(&self.state).await,
+            None => {
+                opencontact::jobs::Runner::new(&self.state)
+                    .expect("runner")
+                    .run_pending(&self.state)
+                    .await
+            }
+        }
+        .expect("run pending jobs")
     }
 
     /// Points the application's mail server at the sink.
