@@ -164,6 +164,8 @@ async fn main() {
         base_url: base.clone(),
         trust_forwarded: false,
         secure_cookies: false,
+        timeouts: opencontact::config::Timeouts::default(),
+        job_poll_every: opencontact::config::DEFAULT_JOB_POLL_EVERY,
     };
     let secret = SecretKey::load_or_create(&config.data_dir).expect("secret");
     let db = Db::connect(&config.database_url, 8).expect("db");

@@ -328,7 +328,12 @@ async fn work(
                 0
             }
         };
-        if n == 0 && matches!(tokio::time::timeout(every, woken.changed()).await, Ok(Err(_))) {
+        if n == 0
+            && matches!(
+                tokio::time::timeout(every, woken.changed()).await,
+                Ok(Err(_))
+            )
+        {
             // The wake-up channel is gone: poll only.
             tokio::time::sleep(every).await;
         }

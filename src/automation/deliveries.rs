@@ -171,7 +171,8 @@ fn record(conn: &mut DbConn, job: &Claimed, outcome: Outcome) -> QueryResult<()>
         diesel::update(webhook_deliveries::table.find(job.id))
             .set((
                 webhook_deliveries::last_status.eq(code),
-                webhook_deliveries::delivered_at.eq((settled == queue::Settled::Done).then_some(at)),
+                webhook_deliveries::delivered_at
+                    .eq((settled == queue::Settled::Done).then_some(at)),
             ))
             .execute(conn)?;
     }
@@ -308,8 +309,5 @@ pub async fn deliver(
     if let Outcome::Retry(_, e) | Outcome::Fail(_, e) = &outcome {
         tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery failed");
     }
-    state
-        .db
-        .write(move |c| Ok(record(c, &job, outcome)?))
-        .await
+    state.db.write(move |c| Ok(record(c, &job, outcome)?)).await
 }

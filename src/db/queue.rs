@@ -255,7 +255,9 @@ pub fn finish(
             reason,
             false,
         ),
-        Outcome::Retry(reason) | Outcome::Dead(reason) => (Settled::Dead, t.dead, at, reason, false),
+        Outcome::Retry(reason) | Outcome::Dead(reason) => {
+            (Settled::Dead, t.dead, at, reason, false)
+        }
         Outcome::RunAt(when) => (Settled::Rescheduled, t.pending, when, String::new(), true),
     };
     let reason: String = reason.chars().take(t.error_limit).collect();

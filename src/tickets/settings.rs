@@ -16,6 +16,7 @@ use askama::Template;
 use chrono::TimeDelta;
 use diesel::prelude::*;
 
+use crate::Db;
 use crate::agents::form::Pairs;
 use crate::db::schema::ticket_settings;
 use crate::db::{DbConn, now};
@@ -26,7 +27,6 @@ use crate::i18n::{self, Lang};
 use crate::services::model::Service;
 use crate::tickets::lifecycle;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
-use crate::Db;
 
 /// Default auto-complete period in days ("two weeks after resolution", SPEC §5.5).
 pub const DEFAULT_AUTO_COMPLETE_DAYS: i32 = 14;

@@ -140,7 +140,10 @@ async fn two_instances_claiming_the_same_jobs_take_each_exactly_once() {
             .select((mail_outbox::status, mail_outbox::attempts))
             .load(c)
     });
-    assert!(rows.iter().all(|r| *r == ("sent".to_string(), 1)), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| *r == ("sent".to_string(), 1)),
+        "{rows:?}"
+    );
 }
 
 #[actix_web::test]

@@ -1005,7 +1005,10 @@ async fn the_outbox_page_lists_pages_and_retries_failed_mail() {
     app.smtp.set_refuse(true);
     let ids = queue(&app, Some(fx.service_id), 55);
     app.run_pending_jobs().await;
-    assert!(statuses(&app).iter().all(|s| s.1 == "failed"), "the refusals");
+    assert!(
+        statuses(&app).iter().all(|s| s.1 == "failed"),
+        "the refusals"
+    );
     let page = admin.get(OUTBOX).await;
     assert_eq!(page.status, 200);
     let rows = page.texts("#outbox tbody tr .recipient");
@@ -1109,8 +1112,7 @@ async fn a_deferring_relay_delays_mail_without_losing_it_and_a_restart_resends_i
         )?;
         // Claimed in the same transaction, so no live worker gets it first; then the lease
         // runs out.
-        let claimed =
-            opencontact::db::queue::claim(c, &outbox::QUEUE, opencontact::db::now(), 10)?;
+        let claimed = opencontact::db::queue::claim(c, &outbox::QUEUE, opencontact::db::now(), 10)?;
         assert_eq!(claimed.len(), 1);
         diesel::update(mail_outbox::table.find(id))
             .set(
