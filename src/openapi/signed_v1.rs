@@ -30,7 +30,8 @@ use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
 use crate::tickets::lifecycle::{self, LifecycleError};
-use crate::tickets::{self, Channel, EntryKind, NewTicket, Status, Ticket, TicketAttachment};
+use crate::tickets::intake::{self, Intake, Receipt};
+use crate::tickets::{self, Channel, EntryKind, Status, Ticket, TicketAttachment};
 
 use super::envelope::{
     ApiError, ApiResult, MAX_PAGE_SIZE, Params, display_dt, millis, ok_content, ok_page,
@@ -676,10 +677,14 @@ pub fn insert_meta(
     Ok(())
 }
 
-/// Opens the ticket of a prepared create (inside the caller's transaction): customer linked
-/// (by member code, else by e-mail), ticket, values, attachments (linked to their upload IDs),
-/// extra data. Returns the ticket and its attachments.
-#[allow(clippy::too_many_arguments)]
+/// Opens the ticket of a prepared create (inside the caller's transaction) through
+/// [`intake::open`]: customer linked (by member code, else by contact), ticket, values,
+/// attachments (linked to their upload IDs), the receipt mail to the customer, extra data.
+/// Returns the ticket, its attachments and whether a receipt was queued.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one API create, each from a different source"
+)]
 pub fn open_ticket(
     conn: &mut DbConn,
     secret: &crate::crypto::SecretKey,
@@ -689,71 +694,28 @@ pub fn open_ticket(
     channel: Channel,
     lang: Lang,
     meta: &TicketMeta<'_>,
-) -> Result<(Ticket, Vec<TicketAttachment>), ApiError> {
-    let customer_id = match usercode {
-        Some(code) => customers::link_or_create_member(conn, service.id, code, &p.contact)?,
-        None => customers::link_or_create(conn, service.id, &p.contact, false)?,
-    };
+) -> Result<(Ticket, Vec<TicketAttachment>, bool), ApiError> {
     let files = stored_files(&p.uploads);
-    let created = tickets::create_ticket(
+    let opened = intake::open(
         conn,
         secret,
-        &NewTicket {
-            service_id: service.id,
-            customer_id: Some(customer_id),
+        &Intake {
+            contact: Some(&p.contact),
+            member_code: usercode,
             category_id: Some(p.def.category_id),
-            channel,
-            lang: lang.code(),
-            subject: &p.subject,
-            body: &p.content,
-            values: &p.values,
+            fields: &p.values,
             files: &files,
-            creator_id: None,
-            group_id: None,
-            assignee_id: None,
-            origin_ticket_id: None,
+            receipt: Receipt::ToCustomer {
+                service_name: &service.name,
+            },
+            ..Intake::new(service.id, channel, lang, &p.subject, &p.content)
         },
     )?;
-    let atts = tickets::attachments_of(conn, created.id)?;
+    let atts = tickets::attachments_of(conn, opened.id)?;
     files::link_ticket_uploads(conn, &p.uploads, &atts)?;
-    insert_meta(conn, service.id, created.id, meta)?;
-    let t = Ticket::find(conn, service.id, created.id)?.ok_or(ApiError::NotFound)?;
-    Ok((t, atts))
-}
-
-/// Queues the help center's receipt mail for a ticket created through the API (P14, L14) in
-/// the ticket's transaction, when its customer has an e-mail address; returns whether one was
-/// queued (wake the outbox after the commit).
-pub fn queue_api_receipt(
-    conn: &mut DbConn,
-    service: &Service,
-    t: &Ticket,
-    lang: Lang,
-) -> Result<bool, AppError> {
-    let Some(customer) = t
-        .customer_id
-        .map(|id| customers::Customer::find(conn, service.id, id))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(false);
-    };
-    crate::help_center::inquiry::queue_receipt(
-        conn,
-        &crate::help_center::inquiry::Receipt {
-            service_id: service.id,
-            service_name: &service.name,
-            lang,
-            ticket_id: t.id,
-            public_id: &t.public_id,
-            subject: &t.subject,
-        },
-        &Contact {
-            name: customer.name,
-            email: customer.email,
-            phone: String::new(),
-        },
-    )
+    insert_meta(conn, service.id, opened.id, meta)?;
+    let t = Ticket::find(conn, service.id, opened.id)?.ok_or(ApiError::NotFound)?;
+    Ok((t, atts, opened.receipt_queued))
 }
 
 /// `POST /{serviceId}/openapi/v1/ticket.json` (P14).
@@ -803,10 +765,7 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
                 lang,
                 &meta,
             ) {
-                Ok((t, atts)) => {
-                    let mailed = queue_api_receipt(c, &service, &t, lang)?;
-                    Ok(Ok((t, atts, prepared.uploads, mailed)))
-                }
+                Ok((t, atts, mailed)) => Ok(Ok((t, atts, prepared.uploads, mailed))),
                 Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
                 Err(e) => Ok(Err(e)),
             }

@@ -30,6 +30,7 @@ use crate::fields::personal::{read_value, store_value};
 use crate::fields::validate::StoredValue;
 use crate::services::model::Service;
 use crate::tickets::Ticket;
+use crate::tickets::events::TicketEvent;
 
 use super::client::{self, Answer, Outcome};
 use super::model::{IDENTITY_SOURCES, InfoApi, ItemControl, ItemKind, QueryItem};
@@ -474,6 +475,15 @@ pub fn related_tickets(
             created_at,
         })
         .collect())
+}
+
+/// The customer-info lookup's subscription to ticket events (registered at start-up): a new
+/// ticket's automatic lookups are queued with [`queue_auto`].
+pub fn on_ticket_event(conn: &mut DbConn, event: &TicketEvent<'_>) -> QueryResult<()> {
+    if let TicketEvent::Created { ticket } = event {
+        queue_auto(conn, ticket.id)?;
+    }
+    Ok(())
 }
 
 /// Queues the automatic lookups of a new ticket (in the transaction that creates it): one per
