@@ -30,8 +30,8 @@ use crate::help_center::portal::{HcCtx, Portal};
 use crate::i18n::{self, Lang};
 use crate::mail::outbox;
 use crate::org::info::UPLOADS_DIR;
-use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::Channel;
+use crate::tickets::intake::{self, Intake, Receipt};
 use crate::web::headers::FrameAncestors;
 use crate::web::{FormErrors, PageCtx, Viewer};
 
@@ -489,7 +489,6 @@ fn is_phone_agent(req: &HttpRequest) -> bool {
         .any(|m| ua.contains(m))
 }
 
-
 /// `POST /{service_id}/hc/ticket/?category=…&csrf_token=…` (multipart): opens a ticket.
 pub async fn submit_inquiry(
     req: HttpRequest,
@@ -660,4 +659,3 @@ fn store_ticket_files(
         files,
     )
 }
-

@@ -48,8 +48,8 @@ use crate::help_center::content::{default_lang, escape_html};
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
-use crate::tickets::lifecycle;
 use crate::tickets::intake::{self, Intake, Receipt};
+use crate::tickets::lifecycle;
 use crate::tickets::{self, Channel, EntryKind, Status, Ticket};
 
 /// Largest message imported; larger ones are quarantined without being downloaded.
@@ -805,7 +805,13 @@ fn open_ticket(
             contact: Some(&contact),
             files: &job.files,
             receipt,
-            ..Intake::new(job.service_id, Channel::Email, job.lang, &subject, &job.body)
+            ..Intake::new(
+                job.service_id,
+                Channel::Email,
+                job.lang,
+                &subject,
+                &job.body,
+            )
         },
     )?;
     diesel::update(

@@ -26,8 +26,8 @@ use crate::i18n::Lang;
 use crate::mail::outbox::{self, NewMail};
 use crate::mail::smtp::OutgoingMail;
 use crate::services::model::Service;
-use crate::tickets::lifecycle::{self, Action, CustomerMail, LifecycleError, ProcessInput};
 use crate::tickets::intake::{self, Intake, Receipt};
+use crate::tickets::lifecycle::{self, Action, CustomerMail, LifecycleError, ProcessInput};
 use crate::tickets::{self, Channel, EntryKind, Ticket, TicketAttachment};
 
 use super::envelope::{

@@ -23,8 +23,8 @@ use crate::error::AppError;
 use crate::help_center::content::{default_lang, local_display, service_tz};
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::view::load_ticket;
-use crate::tickets::{self, Channel};
 use crate::tickets::intake::{self, Intake};
+use crate::tickets::{self, Channel};
 use crate::web::{self as w, PageCtx};
 
 use super::admin_api::{body_object, field_error, field_required, s_of, write_api};

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::categories::model::Tree as CatTree;
 use crate::customers::{self, Contact, MAX_USERCODE_CHARS};
+use crate::db::refuse;
 use crate::db::schema::{
     api_additions, api_ticket_meta, customers as cust, field_defs, tickets as tk,
 };
@@ -29,8 +30,8 @@ use crate::help_center::content::default_lang;
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
-use crate::tickets::lifecycle::{self, LifecycleError};
 use crate::tickets::intake::{self, Intake, Receipt};
+use crate::tickets::lifecycle::{self, LifecycleError};
 use crate::tickets::{self, Channel, EntryKind, Status, Ticket, TicketAttachment};
 
 use super::envelope::{
@@ -738,16 +739,16 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
     let outcome = call
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let prepared = match prepare_create(c, &service, &input, lang) {
                 Ok(Ok(p)) => p,
-                Ok(Err(list)) => return Ok(Err(ApiError::Validation(list))),
-                Err(e) => return Ok(Err(e)),
+                Ok(Err(list)) => return refuse(ApiError::Validation(list)),
+                Err(e) => return refuse(e),
             };
             let existing = existing_customer(c, service.id, &input)?;
             let ip_opt = (!ip.is_empty()).then_some(ip.as_str());
             if let Err(e) = check_repeat(c, &service, existing, ip_opt, msg_lang) {
-                return Ok(Err(e));
+                return refuse(e);
             }
             let meta = TicketMeta {
                 client_ip: &ip,
@@ -765,9 +766,9 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
                 lang,
                 &meta,
             ) {
-                Ok((t, atts, mailed)) => Ok(Ok((t, atts, prepared.uploads, mailed))),
-                Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
-                Err(e) => Ok(Err(e)),
+                Ok((t, atts, mailed)) => Ok((t, atts, prepared.uploads, mailed)),
+                Err(ApiError::Internal(m)) => Err(AppError::Internal(m).into()),
+                Err(e) => refuse(e),
             }
         })
         .await?;
@@ -1183,15 +1184,15 @@ pub async fn member_followup(req: HttpRequest, payload: web::Payload) -> ApiResu
     let outcome = call
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let t = match owned_ticket(c, sid, &usercode, &public_id) {
                 Ok(t) => t,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return refuse(e),
             };
             match add_followup(c, sid, &t, &stored, &ids, lang) {
-                Ok(v) => Ok(Ok(v)),
-                Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
-                Err(e) => Ok(Err(e)),
+                Ok(v) => Ok(v),
+                Err(ApiError::Internal(m)) => Err(AppError::Internal(m).into()),
+                Err(e) => refuse(e),
             }
         })
         .await?;

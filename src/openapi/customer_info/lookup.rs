@@ -22,7 +22,6 @@ use crate::AppState;
 use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::schema::{customer_info_lookups, customers, services, ticket_field_values, tickets};
-use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::model::{Control, FieldDef, SystemField};
@@ -105,9 +104,7 @@ impl Lookup {
 /// Whether a service may call its customer-info APIs: a consultation service with the
 /// customer-info feature and the Open API on (SPEC §6.3).
 pub fn enabled_for(service: &Service) -> bool {
-    service.kind() == ServiceKind::Consultation
-        && service.features().customer_info
-        && service.open_api_enabled
+    service.customer_info_enabled()
 }
 
 fn text_of(v: &StoredValue) -> String {

@@ -15,6 +15,7 @@ use crate::auth::users::is_valid_email;
 use crate::categories::model::Tree;
 use crate::customers::Contact;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::db::schema::{group_members, ticket_entries};
 use crate::db::types::CategoryTree;
 use crate::error::AppError;
@@ -35,11 +36,11 @@ use crate::tickets::detail::form::{
     Body, FieldChange, FieldInput, InputSource, Submitted, inputs, read_fields, read_multipart,
 };
 use crate::tickets::detail::view::{Choice, ticket_href};
+use crate::tickets::intake::{self, Intake};
 use crate::tickets::mailer::{self, MailEnv};
 use crate::tickets::reply_templates::{self, TemplateQuery};
 use crate::tickets::settings::TicketSettings;
 use crate::tickets::substitution::{Context, Mode, render};
-use crate::tickets::intake::{self, Intake};
 use crate::tickets::{Channel, EntryKind, MAX_SUBJECT_CHARS, Ticket};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
@@ -496,7 +497,7 @@ pub async fn create_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if let (Some(g), Some(a)) = (group, assignee) {
                 let member: i64 = group_members::table
                     .filter(group_members::group_id.eq(g))
@@ -504,7 +505,7 @@ pub async fn create_ticket(
                     .count()
                     .get_result(c)?;
                 if member == 0 {
-                    return Ok(Err("ticket.action.agent_not_in_group"));
+                    return refuse("ticket.action.agent_not_in_group");
                 }
             }
             let contact = &values.contact;
@@ -548,7 +549,7 @@ pub async fn create_ticket(
                 &sanitize_html(&values.content),
                 entry_id,
             )?;
-            Ok(Ok((created.public_id, mail)))
+            Ok((created.public_id, mail))
         })
         .await;
     match result {

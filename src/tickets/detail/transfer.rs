@@ -15,6 +15,7 @@ use crate::agents::form::Pairs;
 use crate::categories::model::Tree;
 use crate::customers;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::db::schema::{services, tickets as tickets_t};
 use crate::db::types::{CategoryTree, ServiceKind};
 use crate::error::AppError;
@@ -27,8 +28,8 @@ use crate::tickets::detail::access::{StaffInfo, TicketStaff};
 use crate::tickets::detail::create::{extra_fields, intake_choices, read_new_ticket};
 use crate::tickets::detail::form::{FieldInput, InputSource, Submitted, inputs};
 use crate::tickets::detail::view::{Choice, load_ticket, ticket_href};
-use crate::tickets::lifecycle::{self, LifecycleError, TransferState};
 use crate::tickets::intake::{self, Intake};
+use crate::tickets::lifecycle::{self, LifecycleError, TransferState};
 use crate::tickets::{Channel, Status, Ticket};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
@@ -337,10 +338,10 @@ pub async fn transfer_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut cm = load_ticket(c, sid, &pid2)?;
             if let Some(e) = refusal(&cm) {
-                return Ok(Err(e));
+                return refuse(e);
             }
             let current: i64 = tickets_t::table
                 .find(cm.id)
@@ -348,7 +349,7 @@ pub async fn transfer_ticket(
                 .first(c)?;
             match version {
                 Some(v) if v == current => cm.version = v,
-                _ => return Ok(Err(LifecycleError::Stale)),
+                _ => return refuse(LifecycleError::Stale),
             }
             let contact = &values.contact;
             // Without an e-mail address the issue ticket has no customer.
@@ -372,10 +373,10 @@ pub async fn transfer_ticket(
                 },
             )?;
             match lifecycle::transferred(c, &cm, actor, created.id) {
-                Ok(()) => Ok(Ok((im.code.clone(), im.name.clone(), created.public_id))),
+                Ok(()) => Ok((im.code.clone(), im.name.clone(), created.public_id)),
                 // Someone changed the ticket between the check and the claim: undo the issue
                 // ticket by failing the transaction.
-                Err(e) => Err(AppError::BadRequest(e.message_key())),
+                Err(e) => Err(AppError::BadRequest(e.message_key()).into()),
             }
         })
         .await?;
