@@ -658,7 +658,7 @@ pub async fn update_rule(
         .db
         .write(move |c| {
             if Rule::find(c, sid, id)?.is_none() {
-                return Err(AppError::NotFound.into());
+                return Err(AppError::NotFound);
             }
             let mut errors = FormErrors::new(lang);
             let checked = grades::check_rule(c, sid, Some(id), &i2, &mut errors)?;

@@ -246,7 +246,7 @@ pub async fn save_settings(
             s.company_info_id = company_id;
             s.custom_css = css2;
             if !errors.is_empty() {
-                return refuse((s, errors));
+                return refuse(Box::new((s, errors)));
             }
             s.save(c)?;
             Ok(())
@@ -260,7 +260,8 @@ pub async fn save_settings(
                 &format!("{}/settings", base(&a.service.code)),
             ))
         }
-        Err((s, errors)) => {
+        Err(refused) => {
+            let (s, errors) = *refused;
             render(
                 &a,
                 Some(s),
