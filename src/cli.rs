@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::users::{NewUser, User, validate_new_member, validate_password};
+use crate::db::refuse;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::org::model::{Organization, SetupInput};
@@ -255,9 +256,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let password = read_password()?;
             let state = AppState::open(config)?;
-            let out = state.db.write_blocking(|c| {
+            let out = state.db.write_or_refuse_blocking(|c| {
                 if Organization::find(c)?.is_none() {
-                    return Err(AppError::Forbidden("cli.setup_first"));
+                    return Err(AppError::Forbidden("cli.setup_first").into());
                 }
                 let mut errors = FormErrors::new(Lang::En);
                 validate_new_member(c, &mut errors, &login, &name, &email)?;
@@ -270,7 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     &login,
                 );
                 if !errors.is_empty() {
-                    return Ok(Err(errors));
+                    return refuse(errors);
                 }
                 let id = User::create(
                     c,
@@ -283,7 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         is_org_admin: true,
                     },
                 )?;
-                Ok(Ok(id))
+                Ok(id)
             });
             match out.map_err(app_error)? {
                 Ok(_) => {

@@ -55,8 +55,21 @@ impl AppState {
         let secret = SecretKey::load_or_create(&config.data_dir)?;
         let db = Db::connect(&config.database_url, 16)?;
         db.migrate()?;
+        subscribe_to_tickets();
         Ok(AppState { db, config, secret })
     }
+}
+
+/// Registers the features that react to ticket changes with [`tickets::events`], in the order
+/// they run: the trigger engine (which may change the ticket, so it goes first), the surge
+/// alert, the customer-info lookup. Called by [`AppState::open`] and [`app`]; only the first
+/// call in a process counts.
+pub fn subscribe_to_tickets() {
+    tickets::events::subscribe(vec![
+        automation::engine::on_ticket_event,
+        automation::surge::on_ticket_event,
+        openapi::customer_info::lookup::on_ticket_event,
+    ]);
 }
 
 /// Builds the application: state, middleware and the route table.
@@ -71,6 +84,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    subscribe_to_tickets();
     let key = Key::from(state.secret.cookie_key());
     let secure = state.config.secure_cookies;
     let same_site = state.config.session_same_site();

@@ -12,6 +12,7 @@ use crate::agents::agents_page::settings_base;
 use crate::agents::form::{Pairs, move_one};
 use crate::agents::groups::{Group, GroupMember, GroupSummary, validate_group_name};
 use crate::agents::model::Member;
+use crate::db::refuse;
 use crate::error::AppError;
 use crate::i18n;
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
@@ -148,13 +149,13 @@ pub async fn create_group(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             validate_group_name(c, &mut errors, sid, &n2, None)?;
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
-            Ok(Ok(Group::create(c, sid, &n2)?))
+            Ok(Group::create(c, sid, &n2)?)
         })
         .await?;
     match result {
@@ -299,15 +300,15 @@ pub async fn rename_group(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             Group::find(c, sid, group_id)?.ok_or(AppError::NotFound)?;
             let mut errors = FormErrors::new(lang);
             validate_group_name(c, &mut errors, sid, &n2, Some(group_id))?;
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             Group::rename(c, group_id, &n2)?;
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     match result {

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::auth::users::{User, is_valid_email, validate_name, validate_password};
 use crate::db::now;
+use crate::db::refuse;
 use crate::db::schema::{service_members, users};
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -154,7 +155,7 @@ pub async fn update_profile(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             validate_name(&mut errors, "name", &f2.name);
             if !is_valid_email(&f2.email) {
@@ -167,10 +168,10 @@ pub async fn update_profile(
             }
             let Some(ui_lang) = Lang::parse(&f2.ui_lang) else {
                 errors.add("ui_lang", "validation.choose_option");
-                return Ok(Err(errors));
+                return refuse(errors);
             };
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             diesel::update(users::table.find(uid))
                 .set((
@@ -181,7 +182,7 @@ pub async fn update_profile(
                     users::updated_at.eq(now()),
                 ))
                 .execute(c)?;
-            Ok(Ok(ui_lang))
+            Ok(ui_lang)
         })
         .await?;
     match result {
@@ -212,7 +213,7 @@ pub async fn change_password(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             let current_ok = user
                 .password_hash
@@ -230,10 +231,10 @@ pub async fn change_password(
                 &user.login,
             );
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             User::set_password(c, user.id, &form.password)?;
-            Ok(Ok(User::find(c, user.id)?.ok_or(AppError::NotFound)?))
+            Ok(User::find(c, user.id)?.ok_or(AppError::NotFound)?)
         })
         .await?;
     match result {

@@ -8,6 +8,7 @@ use askama::Template;
 use crate::auth::invite::queue_account_mail;
 use crate::auth::tokens::{self, TokenProblem};
 use crate::auth::users::{User, is_valid_email, validate_password};
+use crate::db::refuse;
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
 use crate::mail::SmtpSettings;
@@ -202,11 +203,11 @@ async fn use_link(
     let result = v
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let (token_id, user) = match tokens::check(c, &t2, purpose)? {
                 Ok(found) => found,
                 Err(problem) => {
-                    return Ok(Err((String::new(), FormErrors::new(lang), Some(problem))));
+                    return refuse((String::new(), FormErrors::new(lang), Some(problem)));
                 }
             };
             let mut errors = FormErrors::new(lang);
@@ -219,11 +220,11 @@ async fn use_link(
                 &user.login,
             );
             if !errors.is_empty() {
-                return Ok(Err((user.login, errors, None)));
+                return refuse((user.login, errors, None));
             }
             User::set_password(c, user.id, &form.password)?;
             tokens::consume(c, token_id)?;
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     match result {

@@ -1,5 +1,5 @@
-//! Trigger evaluation (SPEC §3.4). [`ticket_created`] and [`ticket_updated`] run inside the
-//! transaction of the change: the service's active triggers are checked top to bottom against
+//! Trigger evaluation (SPEC §3.4). [`on_ticket_event`] subscribes to the ticket events
+//! ([`crate::tickets::events`]) and runs inside the transaction of the change: the service's active triggers are checked top to bottom against
 //! the ticket (and, for updates, against its state before the change, for "changed"); a trigger
 //! fires when every required row holds and, if it has optional rows, at least one of them
 //! does. State changes (assign, group, intake type, priority, complete) are applied in the same
@@ -28,6 +28,7 @@ use crate::db::schema::{
 use crate::db::{DbConn, now};
 use crate::help_center::content::html_to_text;
 use crate::services::model::Service;
+use crate::tickets::events::{Record, TicketEvent};
 use crate::tickets::{Priority, Status, Ticket, record_event};
 
 thread_local! {
@@ -107,18 +108,59 @@ impl Snapshot {
                 .unwrap_or_default(),
             None => Default::default(),
         };
-        let content: Option<String> = ticket_entries::table
-            .filter(ticket_entries::ticket_id.eq(row.id))
-            .order(ticket_entries::id.asc())
-            .select(ticket_entries::body)
-            .first(conn)
-            .optional()?;
         let fields: Vec<(i64, String)> = ticket_field_values::table
             .inner_join(field_defs::table.on(field_defs::id.eq(ticket_field_values::field_id)))
             .filter(ticket_field_values::ticket_id.eq(row.id))
             .filter(field_defs::personal.eq(false))
             .select((ticket_field_values::field_id, ticket_field_values::value))
             .load(conn)?;
+        Snapshot::with(
+            conn,
+            row,
+            (customer_name, customer_email, customer_phone),
+            fields,
+        )
+    }
+
+    /// The values of a ticket record read before a change ([`Record::read`]): its row, its
+    /// customer's contact data and its field values then (personal ones left out).
+    pub fn of_record(conn: &mut DbConn, before: &Record) -> QueryResult<Snapshot> {
+        let ids: Vec<i64> = before.fields.iter().map(|f| f.field_id).collect();
+        let personal: Vec<i64> = field_defs::table
+            .filter(field_defs::id.eq_any(&ids))
+            .filter(field_defs::personal.eq(true))
+            .select(field_defs::id)
+            .load(conn)?;
+        let fields = before
+            .fields
+            .iter()
+            .filter(|f| !personal.contains(&f.field_id))
+            .map(|f| (f.field_id, f.value.clone()))
+            .collect();
+        Snapshot::with(
+            conn,
+            &before.ticket,
+            (
+                before.customer_name.clone(),
+                before.customer_email.clone(),
+                before.customer_phone.clone(),
+            ),
+            fields,
+        )
+    }
+
+    fn with(
+        conn: &mut DbConn,
+        row: &Ticket,
+        (customer_name, customer_email, customer_phone): (String, String, String),
+        fields: Vec<(i64, String)>,
+    ) -> QueryResult<Snapshot> {
+        let content: Option<String> = ticket_entries::table
+            .filter(ticket_entries::ticket_id.eq(row.id))
+            .order(ticket_entries::id.asc())
+            .select(ticket_entries::body)
+            .first(conn)
+            .optional()?;
         let grade = crate::customers::grades::grade_for_ticket(conn, row)?.map(|g| g.id);
         Ok(Snapshot {
             id: row.id,
@@ -208,26 +250,30 @@ pub fn matches(
         && (optional.is_empty() || optional.iter().any(|c| holds(c, event, before, after)))
 }
 
-/// Evaluates the triggers after a ticket was created (inside the creating transaction).
-pub fn ticket_created(conn: &mut DbConn, ticket_id: i64) -> QueryResult<()> {
-    run(conn, ticket_id, Event::Created, None)
+/// The trigger engine's subscription to [`TicketEvent`]s (registered at start-up; runs inside
+/// the transaction of the change). Events raised by the triggers' own changes are ignored.
+pub fn on_ticket_event(conn: &mut DbConn, event: &TicketEvent<'_>) -> QueryResult<()> {
+    match event {
+        TicketEvent::Created { ticket } => run(conn, ticket.id, Event::Created, None),
+        TicketEvent::Updated { before, .. } => ticket_updated(conn, before),
+        TicketEvent::FieldsChanged { before, .. } => {
+            if EVALUATING.with(Cell::get) || !has_active(conn, before.ticket.service_id)? {
+                return Ok(());
+            }
+            let snapshot = Snapshot::of_record(conn, before)?;
+            run(conn, before.ticket.id, Event::Updated, Some(&snapshot))
+        }
+    }
 }
 
 /// Evaluates the triggers after a ticket changed; `before` is the row as it was read before
 /// the change.
-pub fn ticket_updated(conn: &mut DbConn, before: &Ticket) -> QueryResult<()> {
+fn ticket_updated(conn: &mut DbConn, before: &Ticket) -> QueryResult<()> {
     if EVALUATING.with(Cell::get) || !has_active(conn, before.service_id)? {
         return Ok(());
     }
     let snapshot = Snapshot::of(conn, before)?;
     run(conn, before.id, Event::Updated, Some(&snapshot))
-}
-
-/// Evaluates the triggers after a change whose state before was taken with [`Snapshot::of`]
-/// before the change was written — for changes the ticket row alone does not show, such as
-/// field values.
-pub fn ticket_changed(conn: &mut DbConn, ticket_id: i64, before: &Snapshot) -> QueryResult<()> {
-    run(conn, ticket_id, Event::Updated, Some(before))
 }
 
 /// Whether the service has an active trigger (so reading the state before a change is

@@ -3,8 +3,7 @@
 //! mails, forwards, signed callback URLs and chat webhooks.
 //!
 //! [`model`] holds the trigger rows, [`engine`] evaluates them inside the transaction of a
-//! ticket change (the ticket code calls [`engine::ticket_created`] and
-//! [`engine::ticket_updated`]), [`deliveries`] delivers the HTTP side effects with retries, and
+//! ticket change (subscribed to the ticket events through [`engine::on_ticket_event`]), [`deliveries`] delivers the HTTP side effects with retries, and
 //! [`pages`] is the settings screen; [`surge`] raises inquiry-surge alerts.
 
 pub mod deliveries;

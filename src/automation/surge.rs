@@ -28,6 +28,7 @@ use crate::help_center::content::{local_display, service_tz};
 use crate::i18n::{self, Lang};
 use crate::mail::outbox::{self, NewMail};
 use crate::mail::smtp::OutgoingMail;
+use crate::tickets::events::TicketEvent;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin, ServiceMember};
 
 /// A service's surge-alert configuration.
@@ -153,6 +154,15 @@ pub fn render(template: &str, count: i64, minutes: i32, service: &str, time: &st
         .replace("#{minutes}", &minutes.to_string())
         .replace("#{serviceName}", service)
         .replace("#{time}", time)
+}
+
+/// The surge alert's subscription to ticket events (registered at start-up): a new ticket is
+/// checked with [`check`].
+pub fn on_ticket_event(conn: &mut DbConn, event: &TicketEvent<'_>) -> QueryResult<()> {
+    if let TicketEvent::Created { ticket } = event {
+        check(conn, ticket.service_id, ticket.id)?;
+    }
+    Ok(())
 }
 
 /// Checks for a surge after a ticket was created (inside its transaction); raises at most one

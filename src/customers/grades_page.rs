@@ -12,6 +12,7 @@ use super::grades::{
     self, CheckedRule, Grade, GradeInput, KeyType, PALETTE, RULES_PER_PAGE, Rule, RuleInput,
 };
 use crate::agents::form::{Pairs, move_one};
+use crate::db::refuse;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
 use crate::help_center::content::{local_display, service_tz};
@@ -334,13 +335,13 @@ pub async fn create_grade(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             grades::check_grade(c, sid, None, &i2, &mut errors)?;
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
-            Ok(Ok(grades::create_grade(c, sid, &i2)?))
+            Ok(grades::create_grade(c, sid, &i2)?)
         })
         .await?;
     match result {
@@ -454,17 +455,17 @@ pub async fn update_grade(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if Grade::find(c, sid, id)?.is_none() {
-                return Err(AppError::NotFound);
+                return Err(AppError::NotFound.into());
             }
             let mut errors = FormErrors::new(lang);
             grades::check_grade(c, sid, Some(id), &i2, &mut errors)?;
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             grades::update_grade(c, sid, id, &i2)?;
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     match result {

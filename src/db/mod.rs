@@ -1,6 +1,8 @@
 //! The database layer: one [`DbConn`] over SQLite (embedded default) and PostgreSQL, an r2d2 pool
 //! that picks the backend from the URL scheme, embedded migrations for both trees, and [`Db`], the
-//! async-safe entry point handlers use (`Db::read` / `Db::write` run diesel on the blocking pool).
+//! async-safe entry point handlers use (`Db::read` / `Db::write` run diesel on the blocking pool;
+//! work that may refuse — a form error, a conflict — uses `Db::write_or_refuse`, which rolls the
+//! transaction back on a refusal instead of committing what was written before it).
 
 pub mod dispatch;
 pub mod queue;
@@ -221,18 +223,79 @@ impl Db {
             .map_err(|e| AppError::Internal(format!("blocking task: {e}")))?
     }
 
+    /// Runs `f` in one transaction on the blocking pool and commits only when it returns `Ok`.
+    /// A refusal (`Err(TxError::Refused(r))`, see [`refuse`]) rolls the transaction back, so a
+    /// refusal after a partial write leaves nothing behind, and comes back as `Ok(Err(r))`; a
+    /// failure rolls back too and comes back as `Err`.
+    pub async fn write_or_refuse<F, T, R>(&self, f: F) -> Result<Result<T, R>, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, TxError<R>> + Send + 'static,
+        T: Send + 'static,
+        R: Send + 'static,
+    {
+        let this = self.clone();
+        actix_web::web::block(move || this.write_or_refuse_blocking(f))
+            .await
+            .map_err(|e| AppError::Internal(format!("blocking task: {e}")))?
+    }
+
+    /// [`Db::write_or_refuse`] for code already on a blocking thread.
+    pub fn write_or_refuse_blocking<F, T, R>(&self, f: F) -> Result<Result<T, R>, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, TxError<R>>,
+    {
+        let mut conn = self.get()?;
+        let _guard = self.lock_writer();
+        match conn.transaction(|c| f(c)) {
+            Ok(v) => Ok(Ok(v)),
+            Err(TxError::Refused(r)) => Ok(Err(r)),
+            Err(TxError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// The in-process writer lock (SQLite only).
+    fn lock_writer(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        }
+    }
+
     /// [`Db::write`] for code already on a blocking thread.
     pub fn write_blocking<F, T>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError>,
     {
         let mut conn = self.get()?;
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
-        };
+        let _guard = self.lock_writer();
         conn.transaction(|c| f(c))
     }
+}
+
+/// Why a [`Db::write_or_refuse`] transaction was rolled back.
+#[derive(Debug)]
+pub enum TxError<R> {
+    /// The work refused (a domain answer such as a form error or a conflict).
+    Refused(R),
+    /// The work failed (database or other internal error).
+    Failed(AppError),
+}
+
+impl<R> From<diesel::result::Error> for TxError<R> {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Failed(AppError::from(e))
+    }
+}
+
+impl<R> From<AppError> for TxError<R> {
+    fn from(e: AppError) -> Self {
+        TxError::Failed(e)
+    }
+}
+
+/// Ends a [`Db::write_or_refuse`] transaction with a refusal (rolled back).
+pub fn refuse<T, R>(r: R) -> Result<T, TxError<R>> {
+    Err(TxError::Refused(r))
 }
 
 /// Current UTC time truncated to microseconds, the precision both backends store.

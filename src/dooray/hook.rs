@@ -28,6 +28,7 @@ use super::client::id_of;
 use super::model::{self, Org, Project, Task, WorkflowClass, body_to_html, is_blank_html};
 use crate::AppState;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::error::AppError;
 use crate::openapi::envelope::{ApiError, ApiResult, ok_null};
 use crate::services::model::Service;
@@ -112,15 +113,15 @@ pub async fn receive(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let sid = service.id;
     state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let Some(org) = Org::by_tenant(c, sid, &tenant)? else {
-                return Ok(Err(forbidden()));
+                return refuse(forbidden());
             };
             if Project::by_ref(c, org.id, &project)?.is_none() {
-                return Ok(Err(forbidden()));
+                return refuse(forbidden());
             }
             let Some(post) = id_of(&v["post"]["id"]) else {
-                return Ok(Ok(()));
+                return Ok(());
             };
             let tasks: Vec<Task> = Task::by_post(c, sid, &post)?
                 .into_iter()
@@ -131,7 +132,7 @@ pub async fn receive(req: HttpRequest, payload: web::Payload) -> ApiResult {
                 Event::CommentCreated => comment_created(c, &tasks, &v)?,
                 Event::Other => {}
             }
-            Ok(Ok(()))
+            Ok(())
         })
         .await??;
     ok_null()

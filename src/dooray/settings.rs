@@ -23,6 +23,7 @@ use super::model::{
 };
 use crate::AppState;
 use crate::agents::agents_page::settings_base;
+use crate::db::refuse;
 use crate::db::schema::{service_members, users};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
@@ -260,14 +261,14 @@ pub async fn save_settings(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let has_project = Project::any_in_service(c, sid)?;
             match model::validate_settings(&form2, sid, has_project, lang) {
                 Ok(s) => {
                     s.save(c)?;
-                    Ok(Ok(()))
+                    Ok(())
                 }
-                Err(e) => Ok(Err(e)),
+                Err(e) => refuse(e),
             }
         })
         .await?;
@@ -333,11 +334,14 @@ pub async fn create_org(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if Org::count(c, sid)? >= MAX_ORGS {
-                return Ok(Err("dooray.org.too_many"));
+                return refuse("dooray.org.too_many");
             }
-            Ok(Org::create(c, &secret, sid, &input)?.ok_or("dooray.org.tenant_taken"))
+            match Org::create(c, &secret, sid, &input)? {
+                Some(id) => Ok(id),
+                None => refuse("dooray.org.tenant_taken"),
+            }
         })
         .await?;
     let id = match created {
@@ -649,9 +653,9 @@ pub async fn add_project(
                 .viewer()
                 .state
                 .db
-                .write(move |c| {
+                .write_or_refuse(move |c| {
                     if Project::count(c, org_id)? >= MAX_PROJECTS {
-                        return Ok(Err(("name", "dooray.project.too_many")));
+                        return refuse(("name", "dooray.project.too_many"));
                     }
                     Ok(Project::create(c, org_id, &input)?
                         .ok_or(("project_ref", "dooray.project.ref_taken")))

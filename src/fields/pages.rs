@@ -8,6 +8,7 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
+use crate::db::refuse;
 use crate::db::schema::field_layouts;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
@@ -306,7 +307,7 @@ pub async fn create_field_action(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             let input = f2.check(&mut errors, None, &langs, fallback);
             if let Err(problem) = check_code(c, sid, &f2.code)? {
@@ -323,7 +324,7 @@ pub async fn create_field_action(
                 );
             }
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             // A savepoint, so that a concurrent create of the same code (caught by the unique
             // index) becomes a field message instead of an aborted transaction.
@@ -335,7 +336,7 @@ pub async fn create_field_action(
                     _,
                 )) => {
                     errors.add("code", CodeProblem::Taken.message_key());
-                    return Ok(Err(errors));
+                    return refuse(errors);
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -347,7 +348,7 @@ pub async fn create_field_action(
                 ids.push(id);
                 save_layout(c, sid, LayoutScope::Default, &layout, &ids)?;
             }
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     match result {
@@ -435,16 +436,16 @@ pub async fn update_field_action(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             // Re-read inside the transaction: the field may have been deleted meanwhile.
             let field = FieldDef::find(c, sid, id)?.ok_or(AppError::NotFound)?;
             let mut errors = FormErrors::new(lang);
             let input = f2.check(&mut errors, Some(&field), &langs, fallback);
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return refuse(errors);
             }
             update_field(c, &field, &langs, &input)?;
-            Ok(Ok(FieldDef::find(c, sid, id)?.unwrap_or(field)))
+            Ok(FieldDef::find(c, sid, id)?.unwrap_or(field))
         })
         .await?;
     match result {

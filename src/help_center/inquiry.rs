@@ -1,9 +1,10 @@
 //! The help-center inquiry form (`/{service_id}/hc/ticket/`, SPEC §4.1): the customer picks an
 //! intake type step by step (one GET per level with `?category=`, no JavaScript needed), fills
 //! in that type's customer fields (consent last) and attaches up to five files. A valid
-//! submission opens a ticket in one transaction (customer linked or created, first message,
-//! field values with personal ones encrypted, attachment rows, a `created` event, and the
-//! receipt mail queued in the outbox, which delivers it with retries after the commit).
+//! submission opens a ticket in one transaction through [`crate::tickets::intake::open`]
+//! (customer linked or created, first message, field values with personal ones encrypted,
+//! attachment rows, a `created` event, and the receipt mail queued in the outbox, which delivers
+//! it with retries after the commit).
 //! Bad input re-renders the form with the customer's input (not the files) and the messages
 //! beside the fields, status 422, storing nothing.
 
@@ -17,7 +18,7 @@ use futures_util::StreamExt;
 
 use crate::AppState;
 use crate::categories::model::{Node, helpcenter_nodes};
-use crate::customers::{self, Contact};
+use crate::customers::Contact;
 use crate::error::AppError;
 use crate::fields::layout::{FormDefinition, FormField, customer_form};
 use crate::fields::model::{Control, SystemField};
@@ -27,10 +28,10 @@ use crate::help_center::attachments::{
 };
 use crate::help_center::portal::{HcCtx, Portal};
 use crate::i18n::{self, Lang};
-use crate::mail::OutgoingMail;
-use crate::mail::outbox::{self, NewMail};
+use crate::mail::outbox;
 use crate::org::info::UPLOADS_DIR;
-use crate::tickets::{self, Channel, NewTicket};
+use crate::tickets::Channel;
+use crate::tickets::intake::{self, Intake, Receipt};
 use crate::web::headers::FrameAncestors;
 use crate::web::{FormErrors, PageCtx, Viewer};
 
@@ -488,13 +489,6 @@ fn is_phone_agent(req: &HttpRequest) -> bool {
         .any(|m| ua.contains(m))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `POST /{service_id}/hc/ticket/?category=…&csrf_token=…` (multipart): opens a ticket.
 pub async fn submit_inquiry(
     req: HttpRequest,
@@ -588,7 +582,6 @@ pub async fn submit_inquiry(
         .map_err(|e| AppError::Internal(format!("upload: {e}")))?;
     let secret = v.state.secret.clone();
     let paths: Vec<String> = stored.iter().map(|s| s.path.clone()).collect();
-    let lang_code = lang.code().to_string();
     // A signed-in member's ticket is linked by user code; data stored through the Open API
     // (`additionId`) goes with the ticket.
     let member_code =
@@ -606,56 +599,40 @@ pub async fn submit_inquiry(
         v.state
             .db
             .write(move |c| {
-                let customer_id = match &member_code {
-                    Some(code) => customers::link_or_create_member(c, sid, code, &contact)?,
-                    None => customers::link_or_create(c, sid, &contact, false)?,
-                };
-                let new = NewTicket {
-                    service_id: sid,
-                    customer_id: Some(customer_id),
-                    category_id: Some(category_id),
-                    channel,
-                    lang: &lang_code,
-                    subject: &subject,
-                    body: &body,
-                    values: &values,
-                    files: &stored,
-                    creator_id: None,
-                    group_id: None,
-                    assignee_id: None,
-                    origin_ticket_id: None,
-                };
-                let created = tickets::create_ticket(c, &secret, &new)?;
-                // The receipt is queued with the ticket: both are saved, or neither.
-                let queued = queue_receipt(
+                let opened = intake::open(
                     c,
-                    &Receipt {
-                        service_id: sid,
-                        service_name: &service_name,
-                        lang,
-                        ticket_id: created.id,
-                        public_id: &created.public_id,
-                        subject: &subject,
+                    &secret,
+                    &Intake {
+                        contact: Some(&contact),
+                        member_code: member_code.as_deref(),
+                        category_id: Some(category_id),
+                        fields: &values,
+                        files: &stored,
+                        // The receipt is queued with the ticket: both are saved, or neither.
+                        receipt: Receipt::ToContact {
+                            service_name: &service_name,
+                        },
+                        ..Intake::new(sid, channel, lang, &subject, &body)
                     },
-                    &contact,
                 )?;
                 if let Some(id) = &addition_id {
-                    crate::openapi::member::attach_addition(c, sid, id, created.id)?;
+                    crate::openapi::member::attach_addition(c, sid, id, opened.id)?;
                 }
-                Ok((created, queued))
+                Ok(opened)
             })
             .await
     };
     if had_addition && created.is_ok() {
         crate::openapi::member::clear_addition(&v.session, sid);
     }
-    let (created, mailed) = match created {
+    let created = match created {
         Ok(c) => c,
         Err(e) => {
             attachments::remove_files(&v.state.config.data_dir, paths);
             return Err(e);
         }
     };
+    let mailed = created.receipt_queued;
     let mut ctx = p.ctx.clone();
     ctx.title = i18n::t(lang, "inquiry.done_title");
     let page = DonePage {
@@ -678,88 +655,4 @@ fn store_ticket_files(
         &format!("{UPLOADS_DIR}/tickets/{service_id}"),
         files,
     )
-}
-
-/// The new ticket a receipt mail is about.
-#[derive(Debug, Clone, Copy)]
-pub struct Receipt<'a> {
-    /// Service.
-    pub service_id: i64,
-    /// Service name (in the subject).
-    pub service_name: &'a str,
-    /// The customer's language.
-    pub lang: Lang,
-    /// Ticket key.
-    pub ticket_id: i64,
-    /// Ticket ID (`T…`).
-    pub public_id: &'a str,
-    /// The inquiry's subject.
-    pub subject: &'a str,
-}
-
-/// Queues the receipt mail of a new ticket in the outbox inside the ticket's transaction, when
-/// the customer gave a valid e-mail address (the help-center form and tickets created through
-/// the Open API); returns whether one was queued.
-pub fn queue_receipt(
-    conn: &mut crate::db::DbConn,
-    r: &Receipt<'_>,
-    contact: &Contact,
-) -> Result<bool, AppError> {
-    if !crate::auth::users::is_valid_email(&contact.email) {
-        return Ok(false);
-    }
-    let mail = receipt_mail(
-        r.lang,
-        r.service_name,
-        r.public_id,
-        r.subject,
-        contact.email.trim(),
-        &contact.name,
-    );
-    outbox::enqueue(
-        conn,
-        &NewMail {
-            service_id: Some(r.service_id),
-            ticket_id: Some(r.ticket_id),
-            purpose: "receipt".into(),
-            mail,
-        },
-    )?;
-    Ok(true)
-}
-
-/// The receipt mail for a new ticket (help-center form and e-mail), in the customer's language:
-/// the subject ends with the ticket token ` [#T…]` so a reply finds its ticket.
-pub fn receipt_mail(
-    lang: Lang,
-    service_name: &str,
-    public_id: &str,
-    subject: &str,
-    to: &str,
-    to_name: &str,
-) -> OutgoingMail {
-    let args = [
-        ("id", public_id),
-        ("service", service_name),
-        ("subject", subject),
-    ];
-    let mail_subject = format!(
-        "{} [#{public_id}]",
-        i18n::tf(lang, "outbox.receipt.subject", &args)
-    );
-    let text = i18n::tf(lang, "inquiry.mail.body", &args);
-    let html = format!(
-        "<p>{}</p>",
-        escape(&text)
-            .replace("\n\n", "</p><p>")
-            .replace('\n', "<br>")
-    );
-    OutgoingMail {
-        to: to.to_string(),
-        to_name: to_name.to_string(),
-        subject: mail_subject,
-        text,
-        html,
-        ..OutgoingMail::default()
-    }
 }

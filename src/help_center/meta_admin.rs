@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::{Pairs, move_one};
+use crate::db::refuse;
 use crate::error::AppError;
 use crate::help_center::access::{HcAdmin, Module, base};
 use crate::help_center::content::{
@@ -304,17 +305,17 @@ async fn delete_label(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if kind == LabelKind::Heading {
                 let used = notices::heading_usage(c, id)?;
                 if used > 0 && notices::headings(c, sid)?.iter().any(|h| h.id == id) {
-                    return Ok(Err(used));
+                    return refuse(used);
                 }
             }
-            Ok(Ok(match kind {
+            Ok(match kind {
                 LabelKind::Heading => notices::delete_heading(c, sid, id)?,
                 LabelKind::Tag => notices::delete_tag(c, sid, id)?,
-            }))
+            })
         })
         .await?;
     let v = a.viewer();

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use futures_util::StreamExt;
 
 use crate::agents::form::Pairs;
+use crate::db::refuse;
 use crate::db::schema::hc_settings;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -231,7 +232,7 @@ pub async fn save_settings(
     let result = v
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if let Some(id) = company_id
                 && CompanyInfo::find(c, id)?.is_none()
             {
@@ -245,10 +246,10 @@ pub async fn save_settings(
             s.company_info_id = company_id;
             s.custom_css = css2;
             if !errors.is_empty() {
-                return Ok(Err((s, errors)));
+                return refuse(Box::new((s, errors)));
             }
             s.save(c)?;
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     match result {
@@ -259,7 +260,8 @@ pub async fn save_settings(
                 &format!("{}/settings", base(&a.service.code)),
             ))
         }
-        Err((s, errors)) => {
+        Err(refused) => {
+            let (s, errors) = *refused;
             render(
                 &a,
                 Some(s),

@@ -17,6 +17,7 @@ use super::imap::{self, Failure, InboxState, Target};
 use crate::AppState;
 use crate::auth::users::is_valid_email;
 use crate::crypto::SecretKey;
+use crate::db::refuse;
 use crate::db::schema::mail_accounts;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -255,10 +256,10 @@ pub async fn save_verified(
     let secret = state.secret.clone();
     let saved = state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             crate::db::dispatch::lock_service(c, service_id)?;
             if let Some(r) = refusal_before_save(c, service_id, &input, except)? {
-                return Ok(Err(r));
+                return refuse(r);
             }
             let id = match editing {
                 None => {
@@ -275,7 +276,7 @@ pub async fn save_verified(
             if let Some(on) = enabled {
                 MailAccount::set_enabled(c, id, on)?;
             }
-            Ok(Ok(id))
+            Ok(id)
         })
         .await?;
     if saved.is_ok() {

@@ -34,7 +34,7 @@ use futures_util::TryStreamExt;
 use super::accounts::MailAccount;
 use super::decode::{self, Decoded, Rejected};
 use super::imap::{self, Stage};
-use super::outbox::{self, NewMail};
+use super::outbox;
 use super::quarantine::{self, NewQuarantined};
 use crate::AppState;
 use crate::crypto::SecretKey;
@@ -48,8 +48,9 @@ use crate::help_center::content::{default_lang, escape_html};
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
+use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle;
-use crate::tickets::{self, Channel, EntryKind, NewTicket, Status, Ticket};
+use crate::tickets::{self, Channel, EntryKind, Status, Ticket};
 
 /// Largest message imported; larger ones are quarantined without being downloaded.
 pub const MAX_MESSAGE_BYTES: u32 = 25 * 1024 * 1024;
@@ -768,41 +769,46 @@ fn find_thread(c: &mut DbConn, service_id: i64, d: &Decoded) -> QueryResult<Opti
     Ok(None)
 }
 
-/// Opens a ticket for a message; returns the ticket key, public ID, subject and first entry.
+/// Opens a ticket for a message through [`intake::open`] (with the receipt, threaded under the
+/// message, unless it is an automatic one); returns the ticket key.
 fn open_ticket(
     c: &mut DbConn,
     secret: &SecretKey,
     job: &ImportJob,
     previous: Option<&Ticket>,
-) -> QueryResult<(i64, String, String)> {
+) -> QueryResult<i64> {
     let d = &job.mail;
     let contact = Contact {
         name: d.from_name.clone(),
         email: d.from_address.clone(),
         phone: String::new(),
     };
-    let customer_id = customers::link_or_create(c, job.service_id, &contact, false)?;
     let mut subject = decode::clean_subject(&d.subject);
     if subject.is_empty() {
         subject = i18n::t(job.lang, "imap.no_subject");
     }
-    let created = tickets::create_ticket(
+    let receipt = if d.automatic {
+        Receipt::None
+    } else {
+        Receipt::ReplyTo {
+            service_name: &job.service_name,
+            message_id: &d.message_id,
+        }
+    };
+    let created = intake::open(
         c,
         secret,
-        &NewTicket {
-            service_id: job.service_id,
-            customer_id: Some(customer_id),
-            category_id: None,
-            channel: Channel::Email,
-            lang: job.lang.code(),
-            subject: &subject,
-            body: &job.body,
-            values: &[],
+        &Intake {
+            contact: Some(&contact),
             files: &job.files,
-            creator_id: None,
-            group_id: None,
-            assignee_id: None,
-            origin_ticket_id: None,
+            receipt,
+            ..Intake::new(
+                job.service_id,
+                Channel::Email,
+                job.lang,
+                &subject,
+                &job.body,
+            )
         },
     )?;
     diesel::update(
@@ -824,7 +830,7 @@ fn open_ticket(
         tickets::record_event(c, created.id, "followup_of", None, &old.public_id)?;
         tickets::record_event(c, old.id, "continued_in", None, &created.public_id)?;
     }
-    Ok((created.id, created.public_id, subject))
+    Ok(created.id)
 }
 
 /// Imports one message in one transaction; `Ok(false)` when its Message-ID was already
@@ -836,7 +842,7 @@ fn import_tx(c: &mut DbConn, secret: &SecretKey, job: &ImportJob) -> Result<bool
         return Ok(false);
     }
     let thread = find_thread(c, job.service_id, d)?;
-    let (ticket_id, entry_id, outcome, receipt) = match thread {
+    let (ticket_id, entry_id, outcome) = match thread {
         Some(t) if d.automatic => {
             let entry = tickets::add_entry(c, t.id, EntryKind::CustomerFollowup, None, &job.body)?;
             diesel::update(ticket_entries::table.filter(ticket_entries::id.eq(entry)))
@@ -847,45 +853,22 @@ fn import_tx(c: &mut DbConn, secret: &SecretKey, job: &ImportJob) -> Result<bool
             diesel::update(ticket_rows::table.filter(ticket_rows::id.eq(t.id)))
                 .set(ticket_rows::updated_at.eq(now()))
                 .execute(c)?;
-            (t.id, Some(entry), "automatic_reply", None)
+            (t.id, Some(entry), "automatic_reply")
         }
         Some(t) if t.status() == Status::Closed => {
-            let (id, public_id, subject) = open_ticket(c, secret, job, Some(&t))?;
-            (id, None, "new_after_closed", Some((public_id, subject)))
+            let id = open_ticket(c, secret, job, Some(&t))?;
+            (id, None, "new_after_closed")
         }
         Some(t) => {
             let entry =
                 lifecycle::customer_followup(c, &t, &job.body, &job.files, Some(&d.message_id))?;
-            (t.id, Some(entry), "followup", None)
+            (t.id, Some(entry), "followup")
         }
         None => {
-            let (id, public_id, subject) = open_ticket(c, secret, job, None)?;
-            (id, None, "ticket", Some((public_id, subject)))
+            let id = open_ticket(c, secret, job, None)?;
+            (id, None, "ticket")
         }
     };
-    if let Some((public_id, subject)) = receipt
-        && !d.automatic
-    {
-        let mut mail = crate::help_center::inquiry::receipt_mail(
-            job.lang,
-            &job.service_name,
-            &public_id,
-            &subject,
-            &d.from_address,
-            &d.from_name,
-        );
-        mail.in_reply_to = d.message_id.clone();
-        mail.references = d.message_id.clone();
-        outbox::enqueue(
-            c,
-            &NewMail {
-                service_id: Some(job.service_id),
-                ticket_id: Some(ticket_id),
-                purpose: "receipt".into(),
-                mail,
-            },
-        )?;
-    }
     diesel::insert_into(mail_imports::table)
         .values((
             mail_imports::service_id.eq(job.service_id),

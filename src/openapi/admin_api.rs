@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::agents::model::{Member, Permissions};
 use crate::auth::users::User;
 use crate::categories::model::{self as cats, NamesInput, Tree};
-use crate::customers::{self, Contact, Customer, MAX_USERCODE_CHARS};
+use crate::customers::{Contact, Customer, MAX_USERCODE_CHARS};
 use crate::db::DbConn;
 use crate::db::schema::{
     api_files, api_ticket_meta, categories, customers as cust, service_members, ticket_entries,
@@ -26,8 +26,9 @@ use crate::i18n::Lang;
 use crate::mail::outbox::{self, NewMail};
 use crate::mail::smtp::OutgoingMail;
 use crate::services::model::Service;
+use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle::{self, Action, CustomerMail, LifecycleError, ProcessInput};
-use crate::tickets::{self, Channel, EntryKind, NewTicket, Ticket, TicketAttachment};
+use crate::tickets::{self, Channel, EntryKind, Ticket, TicketAttachment};
 
 use super::envelope::{
     ApiError, ApiResult, MAX_PAGE_SIZE, millis, ok_content, ok_contents, ok_null, ok_page,
@@ -381,7 +382,6 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
                 _ => return Err(ApiError::missing_ref("attachmentId")),
             }
         }
-        let customer_id = customers::link_or_create_member(c, service.id, &usercode, &contact)?;
         let stored: Vec<crate::help_center::attachments::StoredFile> = uploads
             .iter()
             .map(|u| crate::help_center::attachments::StoredFile {
@@ -392,23 +392,18 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
             })
             .collect();
         let lang = lang_of(&service);
-        let created = tickets::create_ticket(
+        let created = intake::open(
             c,
             &secret,
-            &NewTicket {
-                service_id: service.id,
-                customer_id: Some(customer_id),
+            &Intake {
+                contact: Some(&contact),
+                member_code: Some(usercode.as_str()),
                 category_id: category,
-                channel: Channel::Api,
-                lang: lang.code(),
-                subject: &subject,
-                body: &content,
-                values: &[],
                 files: &stored,
-                creator_id: None,
-                group_id: None,
-                assignee_id: None,
-                origin_ticket_id: None,
+                receipt: Receipt::ToCustomer {
+                    service_name: &service.name,
+                },
+                ..Intake::new(service.id, Channel::Api, lang, &subject, &content)
             },
         )?;
         let atts = tickets::attachments_of(c, created.id)?;
@@ -425,8 +420,7 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
             },
         )?;
         let t = Ticket::find(c, service.id, created.id)?.ok_or(ApiError::NotFound)?;
-        let mailed = signed_v1::queue_api_receipt(c, &service, &t, lang)?;
-        Ok((load_view(c, &service, t)?, mailed))
+        Ok((load_view(c, &service, t)?, created.receipt_queued))
     })
     .await?;
     let (view, _) = view;

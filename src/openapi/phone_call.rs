@@ -15,7 +15,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::customers::{self, Contact};
+use crate::customers::Contact;
 use crate::db::schema::{service_members, ticket_calls, tickets as tk, users};
 use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
@@ -23,7 +23,8 @@ use crate::error::AppError;
 use crate::help_center::content::{default_lang, local_display, service_tz};
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::view::load_ticket;
-use crate::tickets::{self, Channel, NewTicket};
+use crate::tickets::intake::{self, Intake};
+use crate::tickets::{self, Channel};
 use crate::web::{self as w, PageCtx};
 
 use super::admin_api::{body_object, field_error, field_required, s_of, write_api};
@@ -208,24 +209,20 @@ pub async fn register_call(req: HttpRequest, payload: web::Payload) -> ApiResult
         }
         let agent = cti_agent(c, service.id, &input.requester)?
             .ok_or_else(|| ApiError::missing_ref("requesterId"))?;
-        let customer_id = customers::link_or_create(c, service.id, &input.contact, true)?;
-        let created = tickets::create_ticket(
+        let created = intake::open(
             c,
             &secret,
-            &NewTicket {
-                service_id: service.id,
-                customer_id: Some(customer_id),
-                category_id: None,
-                channel: Channel::Phone,
-                lang: default_lang(&service).code(),
-                subject: &input.subject,
-                body: &input.content,
-                values: &[],
-                files: &[],
+            &Intake {
+                contact: Some(&input.contact),
                 creator_id: Some(agent),
-                group_id: None,
                 assignee_id: Some(agent),
-                origin_ticket_id: None,
+                ..Intake::new(
+                    service.id,
+                    Channel::Phone,
+                    default_lang(&service),
+                    &input.subject,
+                    &input.content,
+                )
             },
         )?;
         diesel::insert_into(ticket_calls::table)

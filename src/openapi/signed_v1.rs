@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::categories::model::Tree as CatTree;
 use crate::customers::{self, Contact, MAX_USERCODE_CHARS};
+use crate::db::refuse;
 use crate::db::schema::{
     api_additions, api_ticket_meta, customers as cust, field_defs, tickets as tk,
 };
@@ -29,8 +30,9 @@ use crate::help_center::content::default_lang;
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::services::model::Service;
+use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle::{self, LifecycleError};
-use crate::tickets::{self, Channel, EntryKind, NewTicket, Status, Ticket, TicketAttachment};
+use crate::tickets::{self, Channel, EntryKind, Status, Ticket, TicketAttachment};
 
 use super::envelope::{
     ApiError, ApiResult, MAX_PAGE_SIZE, Params, display_dt, millis, ok_content, ok_page,
@@ -676,10 +678,14 @@ pub fn insert_meta(
     Ok(())
 }
 
-/// Opens the ticket of a prepared create (inside the caller's transaction): customer linked
-/// (by member code, else by e-mail), ticket, values, attachments (linked to their upload IDs),
-/// extra data. Returns the ticket and its attachments.
-#[allow(clippy::too_many_arguments)]
+/// Opens the ticket of a prepared create (inside the caller's transaction) through
+/// [`intake::open`]: customer linked (by member code, else by contact), ticket, values,
+/// attachments (linked to their upload IDs), the receipt mail to the customer, extra data.
+/// Returns the ticket, its attachments and whether a receipt was queued.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one API create, each from a different source"
+)]
 pub fn open_ticket(
     conn: &mut DbConn,
     secret: &crate::crypto::SecretKey,
@@ -689,71 +695,28 @@ pub fn open_ticket(
     channel: Channel,
     lang: Lang,
     meta: &TicketMeta<'_>,
-) -> Result<(Ticket, Vec<TicketAttachment>), ApiError> {
-    let customer_id = match usercode {
-        Some(code) => customers::link_or_create_member(conn, service.id, code, &p.contact)?,
-        None => customers::link_or_create(conn, service.id, &p.contact, false)?,
-    };
+) -> Result<(Ticket, Vec<TicketAttachment>, bool), ApiError> {
     let files = stored_files(&p.uploads);
-    let created = tickets::create_ticket(
+    let opened = intake::open(
         conn,
         secret,
-        &NewTicket {
-            service_id: service.id,
-            customer_id: Some(customer_id),
+        &Intake {
+            contact: Some(&p.contact),
+            member_code: usercode,
             category_id: Some(p.def.category_id),
-            channel,
-            lang: lang.code(),
-            subject: &p.subject,
-            body: &p.content,
-            values: &p.values,
+            fields: &p.values,
             files: &files,
-            creator_id: None,
-            group_id: None,
-            assignee_id: None,
-            origin_ticket_id: None,
+            receipt: Receipt::ToCustomer {
+                service_name: &service.name,
+            },
+            ..Intake::new(service.id, channel, lang, &p.subject, &p.content)
         },
     )?;
-    let atts = tickets::attachments_of(conn, created.id)?;
+    let atts = tickets::attachments_of(conn, opened.id)?;
     files::link_ticket_uploads(conn, &p.uploads, &atts)?;
-    insert_meta(conn, service.id, created.id, meta)?;
-    let t = Ticket::find(conn, service.id, created.id)?.ok_or(ApiError::NotFound)?;
-    Ok((t, atts))
-}
-
-/// Queues the help center's receipt mail for a ticket created through the API (P14, L14) in
-/// the ticket's transaction, when its customer has an e-mail address; returns whether one was
-/// queued (wake the outbox after the commit).
-pub fn queue_api_receipt(
-    conn: &mut DbConn,
-    service: &Service,
-    t: &Ticket,
-    lang: Lang,
-) -> Result<bool, AppError> {
-    let Some(customer) = t
-        .customer_id
-        .map(|id| customers::Customer::find(conn, service.id, id))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(false);
-    };
-    crate::help_center::inquiry::queue_receipt(
-        conn,
-        &crate::help_center::inquiry::Receipt {
-            service_id: service.id,
-            service_name: &service.name,
-            lang,
-            ticket_id: t.id,
-            public_id: &t.public_id,
-            subject: &t.subject,
-        },
-        &Contact {
-            name: customer.name,
-            email: customer.email,
-            phone: String::new(),
-        },
-    )
+    insert_meta(conn, service.id, opened.id, meta)?;
+    let t = Ticket::find(conn, service.id, opened.id)?.ok_or(ApiError::NotFound)?;
+    Ok((t, atts, opened.receipt_queued))
 }
 
 /// `POST /{serviceId}/openapi/v1/ticket.json` (P14).
@@ -776,16 +739,16 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
     let outcome = call
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let prepared = match prepare_create(c, &service, &input, lang) {
                 Ok(Ok(p)) => p,
-                Ok(Err(list)) => return Ok(Err(ApiError::Validation(list))),
-                Err(e) => return Ok(Err(e)),
+                Ok(Err(list)) => return refuse(ApiError::Validation(list)),
+                Err(e) => return refuse(e),
             };
             let existing = existing_customer(c, service.id, &input)?;
             let ip_opt = (!ip.is_empty()).then_some(ip.as_str());
             if let Err(e) = check_repeat(c, &service, existing, ip_opt, msg_lang) {
-                return Ok(Err(e));
+                return refuse(e);
             }
             let meta = TicketMeta {
                 client_ip: &ip,
@@ -803,12 +766,9 @@ pub async fn create_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult
                 lang,
                 &meta,
             ) {
-                Ok((t, atts)) => {
-                    let mailed = queue_api_receipt(c, &service, &t, lang)?;
-                    Ok(Ok((t, atts, prepared.uploads, mailed)))
-                }
-                Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
-                Err(e) => Ok(Err(e)),
+                Ok((t, atts, mailed)) => Ok((t, atts, prepared.uploads, mailed)),
+                Err(ApiError::Internal(m)) => Err(AppError::Internal(m).into()),
+                Err(e) => refuse(e),
             }
         })
         .await?;
@@ -1221,15 +1181,15 @@ pub async fn member_followup(req: HttpRequest, payload: web::Payload) -> ApiResu
     let outcome = call
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let t = match owned_ticket(c, sid, &usercode, &public_id) {
                 Ok(t) => t,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return refuse(e),
             };
             match add_followup(c, sid, &t, &stored, &ids, lang) {
-                Ok(v) => Ok(Ok(v)),
-                Err(ApiError::Internal(m)) => Err(AppError::Internal(m)),
-                Err(e) => Ok(Err(e)),
+                Ok(v) => Ok(v),
+                Err(ApiError::Internal(m)) => Err(AppError::Internal(m).into()),
+                Err(e) => refuse(e),
             }
         })
         .await?;

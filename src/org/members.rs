@@ -14,6 +14,7 @@ use crate::auth::history::{self, LoginEvent};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
 use crate::auth::tokens;
 use crate::auth::users::{NewUser, User, validate_new_member};
+use crate::db::refuse;
 use crate::db::schema::{service_members, services, users};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::TokenPurpose;
@@ -390,7 +391,7 @@ pub async fn invite(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut errors = FormErrors::new(lang);
             validate_new_member(c, &mut errors, &f2.login, &f2.name, &f2.email)?;
             let ui_lang = Lang::parse(&f2.ui_lang).filter(|l| l.code() == f2.ui_lang);
@@ -398,7 +399,7 @@ pub async fn invite(
                 errors.add("ui_lang", "validation.choose_option");
             }
             let Some(ui_lang) = ui_lang.filter(|_| errors.is_empty()) else {
-                return Ok(Err(errors));
+                return refuse(errors);
             };
             let new = NewUser {
                 login: f2.login.trim().to_string(),
@@ -418,7 +419,7 @@ pub async fn invite(
                 &token,
                 &org_name,
             )?;
-            Ok(Ok((user, queued)))
+            Ok((user, queued))
         })
         .await?;
     match result {
@@ -546,13 +547,13 @@ pub async fn resend_invitation(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let user = User::find(c, id)?.ok_or(AppError::NotFound)?;
             if user.has_password() {
-                return Ok(Err("admin.invite.already_accepted"));
+                return refuse("admin.invite.already_accepted");
             }
             if !user.active {
-                return Ok(Err("admin.invite.member_deactivated"));
+                return refuse("admin.invite.member_deactivated");
             }
             let token = tokens::issue(c, id, TokenPurpose::Invite)?;
             let queued = queue_account_mail(
@@ -564,7 +565,7 @@ pub async fn resend_invitation(
                 &token,
                 &org_name,
             )?;
-            Ok(Ok((user, queued)))
+            Ok((user, queued))
         })
         .await?;
     match result {

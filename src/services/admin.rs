@@ -12,6 +12,7 @@ use diesel::prelude::*;
 
 use crate::auth::setup::COMMON_TIMEZONES;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::db::schema::services;
 use crate::db::types::{EditorType, ServiceKind};
 use crate::error::AppError;
@@ -294,13 +295,13 @@ pub async fn create_service(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let new = match validate_new(c, &v2, lang)? {
                 Ok(new) => new,
-                Err(errors) => return Ok(Err(errors)),
+                Err(errors) => return refuse(errors),
             };
             Service::create_with_admin(c, &new, &actor)?;
-            Ok(Ok(new.code))
+            Ok(new.code)
         })
         .await?;
     match result {
@@ -519,14 +520,14 @@ pub async fn update_service(
         .viewer
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let (update, mut errors) = match validate_edit(&v2, lang) {
                 Ok(u) => (Some(u), FormErrors::new(lang)),
                 Err(errors) => (None, errors),
             };
             validate_service_name(c, &mut errors, "service_name", &v2.service_name, Some(id))?;
             let Some(update) = update.filter(|_| errors.is_empty()) else {
-                return Ok(Err(errors));
+                return refuse(errors);
             };
             Service::update_basics(
                 c,
@@ -545,7 +546,7 @@ pub async fn update_service(
                 ))
                 .execute(c)?;
             Service::apply_features(c, &secret, id, &update.features)?;
-            Ok(Ok(()))
+            Ok(())
         })
         .await?;
     if let Err(errors) = saved {

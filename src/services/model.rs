@@ -233,6 +233,14 @@ impl Service {
         ServiceKind::parse(&self.kind).unwrap_or(ServiceKind::Consultation)
     }
 
+    /// Whether the service may call its customer-info APIs: a consultation service with the
+    /// customer-info feature and the Open API on (SPEC §6.3).
+    pub fn customer_info_enabled(&self) -> bool {
+        self.kind() == ServiceKind::Consultation
+            && self.features().customer_info
+            && self.open_api_enabled
+    }
+
     /// Help-center languages.
     pub fn languages(&self) -> Vec<Lang> {
         self.languages.split(',').filter_map(Lang::parse).collect()

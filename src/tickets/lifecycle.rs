@@ -295,7 +295,7 @@ pub fn assign(
         assignee_id.map(|a| a.to_string()).unwrap_or_default()
     );
     record_event(conn, t.id, "assigned", actor, &detail)?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 
@@ -489,7 +489,7 @@ pub fn process(conn: &mut DbConn, t: &Ticket, input: &ProcessInput<'_>) -> Resul
     {
         mark_transfer_answered(conn, origin, input.actor)?;
     }
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(Processed {
         entry_id,
         duplicate: false,
@@ -544,7 +544,7 @@ pub fn transferred(conn: &mut DbConn, t: &Ticket, actor: i64, im_ticket_id: i64)
         Some(actor),
         &im_ticket_id.to_string(),
     )?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 
@@ -574,7 +574,7 @@ pub fn dooray_transferred(conn: &mut DbConn, t: &Ticket, actor: i64, task: &str)
         set_status(conn, t.id, Status::Open)?;
     }
     record_event(conn, t.id, "dooray_transferred", Some(actor), task)?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 
@@ -602,7 +602,7 @@ pub fn dooray_progress(conn: &mut DbConn, t: &Ticket, to: TransferState) -> Resu
         ))
         .execute(conn)?;
     record_event(conn, t.id, "dooray_state", None, to.as_str())?;
-    crate::automation::engine::ticket_updated(conn, &current)?;
+    super::events::updated(conn, &current)?;
     Ok(true)
 }
 
@@ -655,7 +655,7 @@ pub fn customer_followup(
         }
     }
     record_event(conn, t.id, "customer_followup", None, "")?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(entry_id)
 }
 
@@ -673,7 +673,7 @@ pub fn complete(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         ))
         .execute(conn)?;
     record_event(conn, t.id, "completed", Some(actor), "")?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 
@@ -710,7 +710,7 @@ pub fn complete_solved_before(
             ))
             .execute(conn)?;
         record_event(conn, *id, "completed", None, "auto")?;
-        crate::automation::engine::ticket_updated(conn, &before)?;
+        super::events::updated(conn, &before)?;
     }
     Ok(due.len())
 }
@@ -736,7 +736,7 @@ pub fn restore_spam(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         ))
         .execute(conn)?;
     record_event(conn, t.id, "spam_restored", Some(actor), back.as_str())?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 
@@ -766,7 +766,7 @@ pub fn set_priority(conn: &mut DbConn, t: &Ticket, actor: i64, p: Priority) -> R
         .set(tickets::priority.eq(p.as_str()))
         .execute(conn)?;
     record_event(conn, t.id, "priority", Some(actor), p.as_str())?;
-    crate::automation::engine::ticket_updated(conn, t)?;
+    super::events::updated(conn, t)?;
     Ok(())
 }
 

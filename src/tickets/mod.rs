@@ -3,10 +3,11 @@
 //! status, priority and channel; its timeline of entries; its field values (personal values
 //! encrypted with the installation secret); its attachments and its events.
 //!
-//! What other modules call: [`create_ticket`] (inside a write transaction) to open a ticket with
-//! its first customer message, [`Ticket::find_by_public_id`], [`Ticket::find`],
+//! What other modules call: [`intake::open`] (inside a write transaction) to open a ticket from
+//! a contact ([`create_ticket`] is its core step), [`Ticket::find_by_public_id`], [`Ticket::find`],
 //! [`entries_of`], [`field_values_of`], [`attachments_of`], [`record_event`]; every status
-//! change goes through [`lifecycle`].
+//! change goes through [`lifecycle`]. Features that react to tickets (triggers, surge alerts,
+//! customer-info lookups, …) subscribe to [`events`]; the ticket core never calls them.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -42,6 +43,8 @@ macro_rules! text_enum {
 }
 
 pub mod console;
+pub mod events;
+pub mod intake;
 pub mod lifecycle;
 
 pub mod detail;
@@ -362,7 +365,9 @@ pub struct Created {
 
 /// Opens a ticket (inside the caller's transaction): status `new` (`open` when it starts with
 /// an assignee), the first customer message, the non-empty field values (personal ones
-/// encrypted), the attachment rows and a `created` event.
+/// encrypted), the attachment rows and a `created` event; then publishes
+/// [`events::TicketEvent::Created`]. Opening a ticket from a customer's contact goes through
+/// [`intake::open`], which calls this.
 pub fn create_ticket(
     conn: &mut DbConn,
     secret: &SecretKey,
@@ -418,9 +423,7 @@ pub fn create_ticket(
     }
     add_attachments(conn, id, entry_id, new.files)?;
     record_event(conn, id, "created", new.creator_id, new.channel.as_str())?;
-    crate::automation::engine::ticket_created(conn, id)?;
-    crate::automation::surge::check(conn, new.service_id, id)?;
-    crate::openapi::customer_info::lookup::queue_auto(conn, id)?;
+    events::created(conn, id)?;
     Ok(Created { id, public_id })
 }
 

@@ -394,3 +394,56 @@ fn database_urls_are_checked() {
     assert!(DbUrl::parse("mysql://x").is_err());
     assert!(DbUrl::parse("data.db").is_err());
 }
+
+#[actix_web::test]
+async fn a_refusal_inside_a_write_rolls_back_what_was_written_before_it() {
+    use diesel::prelude::*;
+    use opencontact::db::schema::services;
+    use opencontact::db::{TxError, refuse};
+    let app = TestApp::spawn().await;
+    let f = app.setup();
+    let before: String = app.db(|c| {
+        services::table
+            .find(f.service_id)
+            .select(services::name)
+            .first(c)
+    });
+    let sid = f.service_id;
+    let outcome = app
+        .state
+        .db
+        .write_or_refuse(move |c| {
+            diesel::update(services::table.find(sid))
+                .set(services::name.eq("Half-written"))
+                .execute(c)?;
+            refuse::<(), _>("refused after a partial write")
+        })
+        .await
+        .expect("no failure");
+    assert_eq!(outcome, Err("refused after a partial write"));
+    let after: String = app.db(|c| {
+        services::table
+            .find(f.service_id)
+            .select(services::name)
+            .first(c)
+    });
+    assert_eq!(after, before, "the partial write was rolled back");
+    let committed = app
+        .state
+        .db
+        .write_or_refuse(move |c| -> Result<usize, TxError<&'static str>> {
+            Ok(diesel::update(services::table.find(sid))
+                .set(services::name.eq("Written"))
+                .execute(c)?)
+        })
+        .await
+        .expect("no failure");
+    assert_eq!(committed, Ok(1));
+    let written: String = app.db(|c| {
+        services::table
+            .find(f.service_id)
+            .select(services::name)
+            .first(c)
+    });
+    assert_eq!(written, "Written", "work that does not refuse is committed");
+}

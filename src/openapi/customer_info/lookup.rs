@@ -21,7 +21,6 @@ use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::{customer_info_lookups, customers, services, ticket_field_values, tickets};
-use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::model::{Control, FieldDef, SystemField};
@@ -29,6 +28,7 @@ use crate::fields::personal::{read_value, store_value};
 use crate::fields::validate::StoredValue;
 use crate::services::model::Service;
 use crate::tickets::Ticket;
+use crate::tickets::events::TicketEvent;
 
 use super::client::{self, Answer, Outcome};
 use super::model::{IDENTITY_SOURCES, InfoApi, ItemControl, ItemKind, QueryItem};
@@ -119,9 +119,7 @@ impl Lookup {
 /// Whether a service may call its customer-info APIs: a consultation service with the
 /// customer-info feature and the Open API on (SPEC §6.3).
 pub fn enabled_for(service: &Service) -> bool {
-    service.kind() == ServiceKind::Consultation
-        && service.features().customer_info
-        && service.open_api_enabled
+    service.customer_info_enabled()
 }
 
 fn text_of(v: &StoredValue) -> String {
@@ -489,6 +487,15 @@ pub fn related_tickets(
             created_at,
         })
         .collect())
+}
+
+/// The customer-info lookup's subscription to ticket events (registered at start-up): a new
+/// ticket's automatic lookups are queued with [`queue_auto`].
+pub fn on_ticket_event(conn: &mut DbConn, event: &TicketEvent<'_>) -> QueryResult<()> {
+    if let TicketEvent::Created { ticket } = event {
+        queue_auto(conn, ticket.id)?;
+    }
+    Ok(())
 }
 
 /// Queues the automatic lookups of a new ticket (in the transaction that creates it): one per

@@ -17,6 +17,7 @@ use crate::agents::form::Pairs;
 use crate::agents::groups::Group;
 use crate::db::DbConn;
 use crate::db::schema::{group_members, service_members, users};
+use crate::db::{TxError, refuse};
 use crate::error::AppError;
 use crate::help_center::attachments;
 use crate::i18n;
@@ -54,24 +55,24 @@ fn at_version(
     s: &StaffInfo,
     pid: &str,
     form: &Pairs,
-) -> Result<Result<Ticket, Refusal>, AppError> {
+) -> Result<Ticket, TxError<Refusal>> {
     let mut t = load_ticket(conn, s.service.id, pid)?;
     match form.get("version").trim().parse::<i64>() {
         Ok(v) => {
             t.version = v;
-            Ok(Ok(t))
+            Ok(t)
         }
-        Err(_) => Ok(Err(Refusal::Lifecycle(LifecycleError::Stale))),
+        Err(_) => refuse(Refusal::Lifecycle(LifecycleError::Stale)),
     }
 }
 
-fn lifecycle_result(r: Result<(), LifecycleError>) -> Result<Result<(), Refusal>, AppError> {
+fn lifecycle_result(r: Result<(), LifecycleError>) -> Result<(), TxError<Refusal>> {
     match r {
-        Ok(()) => Ok(Ok(())),
+        Ok(()) => Ok(()),
         Err(LifecycleError::Db) => {
-            Err(AppError::Internal("ticket lifecycle database error".into()))
+            Err(AppError::Internal("ticket lifecycle database error".into()).into())
         }
-        Err(e) => Ok(Err(Refusal::Lifecycle(e))),
+        Err(e) => refuse(Refusal::Lifecycle(e)),
     }
 }
 
@@ -107,13 +108,10 @@ pub async fn pull_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
-            let t = match at_version(c, &s2, &pid2, &form)? {
-                Ok(t) => t,
-                Err(r) => return Ok(Err(r)),
-            };
+        .write_or_refuse(move |c| {
+            let t = at_version(c, &s2, &pid2, &form)?;
             if t.assignee_id.is_some() {
-                return Ok(Err(Refusal::Form("ticket.action.already_assigned")));
+                return refuse(Refusal::Form("ticket.action.already_assigned"));
             }
             let me = s2.user_id;
             let mine = Group::ids_of_member(c, s2.service.id, me)?;
@@ -121,11 +119,11 @@ pub async fn pull_ticket(
             let group = match (mine.len(), chosen) {
                 (0, _) => t.group_id,
                 (_, Some(g)) if mine.contains(&g) => Some(g),
-                (_, Some(_)) => return Ok(Err(Refusal::Form("ticket.action.group_not_yours"))),
+                (_, Some(_)) => return refuse(Refusal::Form("ticket.action.group_not_yours")),
                 (1, None) => mine.first().copied(),
                 (_, None) => match t.group_id.filter(|g| mine.contains(g)) {
                     Some(g) => Some(g),
-                    None => return Ok(Err(Refusal::Form("ticket.action.choose_group"))),
+                    None => return refuse(Refusal::Form("ticket.action.choose_group")),
                 },
             };
             lifecycle_result(lifecycle::assign(
@@ -173,23 +171,20 @@ pub async fn forward_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
-            let t = match at_version(c, &s2, &pid2, &form)? {
-                Ok(t) => t,
-                Err(r) => return Ok(Err(r)),
-            };
+        .write_or_refuse(move |c| {
+            let t = at_version(c, &s2, &pid2, &form)?;
             let sid = s2.service.id;
             let Some(assignee) = form.id("assignee_id") else {
-                return Ok(Err(Refusal::Form("ticket.action.choose_agent")));
+                return refuse(Refusal::Form("ticket.action.choose_agent"));
             };
             if !assignable(c, sid, assignee)? {
-                return Ok(Err(Refusal::Form("ticket.action.agent_not_assignable")));
+                return refuse(Refusal::Form("ticket.action.agent_not_assignable"));
             }
             let group = match form.get("group_id").trim() {
                 "" => None,
                 g => match g.parse::<i64>() {
                     Ok(g) if Group::find(c, sid, g)?.is_some() => Some(g),
-                    _ => return Ok(Err(Refusal::Form("validation.choose_option"))),
+                    _ => return refuse(Refusal::Form("validation.choose_option")),
                 },
             };
             if let Some(g) = group {
@@ -199,7 +194,7 @@ pub async fn forward_ticket(
                     .count()
                     .get_result(c)?;
                 if member == 0 {
-                    return Ok(Err(Refusal::Form("ticket.action.agent_not_in_group")));
+                    return refuse(Refusal::Form("ticket.action.agent_not_in_group"));
                 }
             }
             lifecycle_result(lifecycle::assign(
@@ -232,11 +227,8 @@ async fn admin_transition(
         .viewer()
         .state
         .db
-        .write(move |c| {
-            let t = match at_version(c, &s2, &pid2, &form)? {
-                Ok(t) => t,
-                Err(r) => return Ok(Err(r)),
-            };
+        .write_or_refuse(move |c| {
+            let t = at_version(c, &s2, &pid2, &form)?;
             lifecycle_result(op(c, &t, s2.user_id))
         })
         .await?;
@@ -297,17 +289,14 @@ pub async fn delete_spam(
         .viewer()
         .state
         .db
-        .write(move |c| {
-            let t = match at_version(c, &s2, &pid2, &form)? {
-                Ok(t) => t,
-                Err(r) => return Ok(Err(r)),
-            };
+        .write_or_refuse(move |c| {
+            let t = at_version(c, &s2, &pid2, &form)?;
             match lifecycle::delete_spam(c, &t) {
-                Ok(paths) => Ok(Ok(paths)),
+                Ok(paths) => Ok(paths),
                 Err(LifecycleError::Db) => {
-                    Err(AppError::Internal("ticket lifecycle database error".into()))
+                    Err(AppError::Internal("ticket lifecycle database error".into()).into())
                 }
-                Err(e) => Ok(Err(Refusal::Lifecycle(e))),
+                Err(e) => refuse(Refusal::Lifecycle(e)),
             }
         })
         .await?;

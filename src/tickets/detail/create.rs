@@ -13,8 +13,9 @@ use diesel::prelude::*;
 
 use crate::auth::users::is_valid_email;
 use crate::categories::model::Tree;
-use crate::customers::{self, Contact};
+use crate::customers::Contact;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::db::schema::{group_members, ticket_entries};
 use crate::db::types::CategoryTree;
 use crate::error::AppError;
@@ -34,11 +35,12 @@ use crate::tickets::detail::form::{
     Body, FieldChange, FieldInput, InputSource, Submitted, inputs, read_fields, read_multipart,
 };
 use crate::tickets::detail::view::{Choice, ticket_href};
+use crate::tickets::intake::{self, Intake};
 use crate::tickets::mailer::{self, MailEnv};
 use crate::tickets::reply_templates::{self, TemplateQuery};
 use crate::tickets::settings::TicketSettings;
 use crate::tickets::substitution::{Context, Mode, render};
-use crate::tickets::{self, Channel, EntryKind, MAX_SUBJECT_CHARS, NewTicket, Ticket};
+use crate::tickets::{Channel, EntryKind, MAX_SUBJECT_CHARS, Ticket};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
 /// Longest content when the form has no content field to say otherwise.
@@ -494,7 +496,7 @@ pub async fn create_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             if let (Some(g), Some(a)) = (group, assignee) {
                 let member: i64 = group_members::table
                     .filter(group_members::group_id.eq(g))
@@ -502,36 +504,31 @@ pub async fn create_ticket(
                     .count()
                     .get_result(c)?;
                 if member == 0 {
-                    return Ok(Err("ticket.action.agent_not_in_group"));
+                    return refuse("ticket.action.agent_not_in_group");
                 }
             }
             let contact = &values.contact;
             let has_contact = !contact.email.trim().is_empty()
                 || !contact.phone.trim().is_empty()
                 || !contact.name.trim().is_empty();
-            let customer_id = if has_contact {
-                let by_phone = contact.email.trim().is_empty();
-                Some(customers::link_or_create(c, service.id, contact, by_phone)?)
-            } else {
-                None
-            };
-            let created = tickets::create_ticket(
+            let created = intake::open(
                 c,
                 &env.secret,
-                &NewTicket {
-                    service_id: service.id,
-                    customer_id,
+                &Intake {
+                    contact: has_contact.then_some(contact),
                     category_id: category,
-                    channel: Channel::Created,
-                    lang: ticket_lang.code(),
-                    subject: &values.subject,
-                    body: &values.content,
-                    values: &values.values,
+                    fields: &values.values,
                     files: &stored,
                     creator_id: Some(actor),
                     group_id: group,
                     assignee_id: assignee,
-                    origin_ticket_id: None,
+                    ..Intake::new(
+                        service.id,
+                        Channel::Created,
+                        ticket_lang,
+                        &values.subject,
+                        &values.content,
+                    )
                 },
             )?;
             let t: Ticket = Ticket::find(c, service.id, created.id)?.ok_or(AppError::NotFound)?;
@@ -551,7 +548,7 @@ pub async fn create_ticket(
                 &sanitize_html(&values.content),
                 entry_id,
             )?;
-            Ok(Ok((created.public_id, mail)))
+            Ok((created.public_id, mail))
         })
         .await;
     match result {

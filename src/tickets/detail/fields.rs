@@ -162,12 +162,12 @@ pub async fn save_fields(
                 }
                 Err(e) => return Ok(Saved::Refused(e)),
             }
-            let before = crate::automation::engine::Snapshot::of(c, &t)?;
+            let before = crate::tickets::events::Record::read(c, &t)?;
             if store_fields(c, &secret, t.id, &changes)? {
                 apply_system_changes(c, &t, &changes)?;
                 record_event(c, t.id, "fields_updated", Some(s2.user_id), "customer")?;
                 // Triggers see field changes too ("changed", field targets).
-                crate::automation::engine::ticket_changed(c, t.id, &before)?;
+                crate::tickets::events::fields_changed(c, &before)?;
             }
             Ok(Saved::Ok)
         })

@@ -15,20 +15,22 @@ use crate::agents::form::Pairs;
 use crate::categories::model::Tree;
 use crate::customers;
 use crate::db::DbConn;
+use crate::db::refuse;
 use crate::db::schema::{services, tickets as tickets_t};
 use crate::db::types::{CategoryTree, ServiceKind};
 use crate::error::AppError;
 use crate::fields::layout::{FormField, customer_form};
 use crate::fields::model::{FieldDef, SystemField};
 use crate::help_center::content::default_lang;
-use crate::i18n;
+use crate::i18n::{self, Lang};
 use crate::services::model::Service;
 use crate::tickets::detail::access::{StaffInfo, TicketStaff};
 use crate::tickets::detail::create::{extra_fields, intake_choices, read_new_ticket};
 use crate::tickets::detail::form::{FieldInput, InputSource, Submitted, inputs};
 use crate::tickets::detail::view::{Choice, load_ticket, ticket_href};
+use crate::tickets::intake::{self, Intake};
 use crate::tickets::lifecycle::{self, LifecycleError, TransferState};
-use crate::tickets::{self, Channel, NewTicket, Status, Ticket};
+use crate::tickets::{Channel, Status, Ticket};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
 /// One issue-management service to choose.
@@ -336,10 +338,10 @@ pub async fn transfer_ticket(
         .viewer()
         .state
         .db
-        .write(move |c| {
+        .write_or_refuse(move |c| {
             let mut cm = load_ticket(c, sid, &pid2)?;
             if let Some(e) = refusal(&cm) {
-                return Ok(Err(e));
+                return refuse(e);
             }
             let current: i64 = tickets_t::table
                 .find(cm.id)
@@ -347,38 +349,34 @@ pub async fn transfer_ticket(
                 .first(c)?;
             match version {
                 Some(v) if v == current => cm.version = v,
-                _ => return Ok(Err(LifecycleError::Stale)),
+                _ => return refuse(LifecycleError::Stale),
             }
             let contact = &values.contact;
-            let customer_id = if contact.email.trim().is_empty() {
-                None
-            } else {
-                Some(customers::link_or_create(c, im.id, contact, false)?)
-            };
-            let created = tickets::create_ticket(
+            // Without an e-mail address the issue ticket has no customer.
+            let lang = Lang::parse(&cm.lang).unwrap_or_else(|| default_lang(&im));
+            let created = intake::open(
                 c,
                 &secret,
-                &NewTicket {
-                    service_id: im.id,
-                    customer_id,
+                &Intake {
+                    contact: (!contact.email.trim().is_empty()).then_some(contact),
                     category_id: category,
-                    channel: Channel::Transfer,
-                    lang: &cm.lang,
-                    subject: &values.subject,
-                    body: &values.content,
-                    values: &values.values,
-                    files: &[],
+                    fields: &values.values,
                     creator_id: Some(actor),
-                    group_id: None,
-                    assignee_id: None,
                     origin_ticket_id: Some(cm.id),
+                    ..Intake::new(
+                        im.id,
+                        Channel::Transfer,
+                        lang,
+                        &values.subject,
+                        &values.content,
+                    )
                 },
             )?;
             match lifecycle::transferred(c, &cm, actor, created.id) {
-                Ok(()) => Ok(Ok((im.code.clone(), im.name.clone(), created.public_id))),
+                Ok(()) => Ok((im.code.clone(), im.name.clone(), created.public_id)),
                 // Someone changed the ticket between the check and the claim: undo the issue
                 // ticket by failing the transaction.
-                Err(e) => Err(AppError::BadRequest(e.message_key())),
+                Err(e) => Err(AppError::BadRequest(e.message_key()).into()),
             }
         })
         .await?;

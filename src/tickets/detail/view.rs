@@ -1189,7 +1189,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         transfer_href,
         templates: l.templates,
         dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
-        customer_info: crate::openapi::customer_info::lookup::enabled_for(service),
+        customer_info: service.customer_info_enabled(),
         grade: l.grade.as_ref().map(|g| (g.name.clone(), g.tag_class())),
         t: header,
         base,
