@@ -10,6 +10,7 @@ pub mod automation;
 pub mod categories;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod customers;
 pub mod db;
@@ -22,6 +23,7 @@ pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod org;
+pub mod routes;
 pub mod services;
 pub mod tickets;
 pub mod web;
@@ -72,7 +74,8 @@ pub fn subscribe_to_tickets() {
     ]);
 }
 
-/// Builds the application: state, middleware and the route table.
+/// Builds the application: state, the session and header middleware, and the route table
+/// ([`routes`], where each area adds its own middleware).
 pub fn app(
     state: aweb::Data<AppState>,
 ) -> App<
@@ -91,11 +94,7 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(aweb::FormConfig::default().limit(1024 * 1024))
-        .configure(web::routes::configure)
-        .default_service(aweb::to(web::errors::not_found))
-        .wrap(from_fn(web::csrf::check))
-        .wrap(from_fn(openapi::member::hc_entry))
-        .wrap(from_fn(web::errors::pages))
+        .configure(routes::configure)
         .wrap(
             SessionMiddleware::builder(CookieSessionStore::default(), key)
                 .cookie_name("oc_session".into())

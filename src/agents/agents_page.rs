@@ -13,6 +13,7 @@ use crate::agents::groups::Group;
 use crate::agents::model::{Member, Permissions};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
 use crate::auth::users::{NewUser, User, validate_new_member};
+use crate::console::shell::settings_base;
 use crate::db::schema::users;
 use crate::db::types::{Role, TokenPurpose};
 use crate::db::{DbConn, now};
@@ -32,11 +33,6 @@ const MAX_QUERY: usize = 100;
 const MAX_CTI_ID: usize = 30;
 /// Longest CTI NO (extension).
 const MAX_CTI_NO: usize = 20;
-
-/// The settings path prefix of a service.
-pub fn settings_base(code: &str) -> String {
-    format!("/{code}/console/settings")
-}
 
 fn bounded(q: Option<&str>) -> String {
     q.unwrap_or("").trim().chars().take(MAX_QUERY).collect()

@@ -8,10 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::agents::agents_page::settings_base;
 use crate::agents::form::{Pairs, move_one};
 use crate::agents::groups::{Group, GroupMember, GroupSummary, validate_group_name};
 use crate::agents::model::Member;
+use crate::console::shell::settings_base;
 use crate::db::refuse;
 use crate::error::AppError;
 use crate::i18n;

@@ -9,8 +9,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::agents::agents_page::settings_base;
 use crate::auth::history::{self, HistoryFilter};
+use crate::console::shell::settings_base;
 use crate::db::schema::users;
 use crate::db::types::LoginEventKind;
 use crate::error::AppError;

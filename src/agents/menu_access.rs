@@ -14,10 +14,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::agents::agents_page::settings_base;
 use crate::agents::form::Pairs;
 use crate::agents::model::Member;
 use crate::auth::users::User;
+use crate::console::shell::settings_base;
 use crate::db::DbConn;
 use crate::db::schema::{menu_access, menu_restrictions, service_members, users};
 use crate::db::types::Menu;

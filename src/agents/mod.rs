@@ -15,7 +15,7 @@ use actix_web::web;
 /// Registers the agent-management routes. Fixed segments (`add`, `invite`, `order`) come before
 /// the `{id}` routes they would otherwise match.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const S: &str = "/{service_id}/console/settings";
+    const S: &str = "/settings";
     let p = |rest: &str| format!("{S}{rest}");
     cfg.route(&p("/agents"), web::get().to(agents_page::list_agents))
         .route(
@@ -90,3 +90,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(login_history::login_history),
         );
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entries: agents, groups, menu access and the login history.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::Agents,
+        path: "console/settings/agents",
+        label: "nav.console.agents",
+        exact: false,
+        visible: |a| a.can_manage_agents(),
+    },
+    NavEntry {
+        section: Section::Agents,
+        path: "console/settings/groups",
+        label: "nav.console.groups",
+        exact: false,
+        visible: |a| a.can_manage_agents(),
+    },
+    NavEntry {
+        section: Section::Agents,
+        path: "console/settings/menu-access",
+        label: "nav.console.menu_access",
+        exact: false,
+        visible: |a| a.is_service_admin(),
+    },
+    NavEntry {
+        section: Section::Agents,
+        path: "console/settings/login-history",
+        label: "nav.console.login_history",
+        exact: false,
+        visible: |a| a.member.as_ref().is_some_and(|m| m.perm_view_logs),
+    },
+];

@@ -18,7 +18,7 @@ use actix_web::web;
 
 /// Registers the trigger settings routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let base = "/{service_id}/console/settings/triggers";
+    let base = "/settings/triggers";
     cfg.route(base, web::get().to(pages::list))
         .route(&format!("{base}/new"), web::get().to(pages::new_form))
         .route(&format!("{base}/new"), web::post().to(pages::create))
@@ -29,24 +29,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             &format!("{base}/{{id}}/{{op}}"),
             web::post().to(pages::state_change),
         )
+        .route("/settings/surge-alert", web::get().to(surge::page))
+        .route("/settings/surge-alert", web::post().to(surge::save))
         .route(
-            "/{service_id}/console/settings/surge-alert",
-            web::get().to(surge::page),
-        )
-        .route(
-            "/{service_id}/console/settings/surge-alert",
-            web::post().to(surge::save),
-        )
-        .route(
-            "/{service_id}/console/settings/surge-alert/recipients",
+            "/settings/surge-alert/recipients",
             web::post().to(surge::add_recipient),
         )
         .route(
-            "/{service_id}/console/settings/surge-alert/recipients/{id}/delete",
+            "/settings/surge-alert/recipients/{id}/delete",
             web::post().to(surge::delete_recipient),
         )
-        .route(
-            "/{service_id}/console/alerts/stream",
-            web::get().to(surge::stream),
-        );
+        .route("/alerts/stream", web::get().to(surge::stream));
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entries: triggers, and the surge alert of consultation services.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/triggers",
+        label: "trigger.title",
+        exact: false,
+        visible: |a| a.is_service_admin(),
+    },
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/surge-alert",
+        label: "surge.title",
+        exact: false,
+        visible: crate::tickets::console::consultation_admin,
+    },
+];

@@ -22,7 +22,7 @@ pub use model::{
 /// Registers the category routes. Fixed segments (`order`, `export.xlsx`) come before the
 /// `{id}` routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const S: &str = "/{service_id}/console/settings/categories";
+    const S: &str = "/settings/categories";
     let p = |rest: &str| format!("{S}{rest}");
     cfg.route(S, web::get().to(page::categories_home))
         .route(&p("/{tree}"), web::get().to(page::show_tree))
@@ -46,3 +46,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(page::delete_category),
         );
 }
+
+use crate::console::nav::{NavEntry, Section};
+use crate::db::types::CategoryTree;
+
+fn tree_visible(a: &crate::web::auth::ServiceAccess, tree: CategoryTree) -> bool {
+    a.is_service_admin() && page::available_trees(&a.service).contains(&tree)
+}
+
+/// The menu entries: one per tree the service uses, for service administrators.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/categories/intake",
+        label: "category.title.intake",
+        exact: false,
+        visible: |a| tree_visible(a, CategoryTree::Intake),
+    },
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/categories/resolution",
+        label: "category.title.resolution",
+        exact: false,
+        visible: |a| tree_visible(a, CategoryTree::Resolution),
+    },
+    NavEntry {
+        section: Section::HelpCenterSettings,
+        path: "console/settings/categories/faq",
+        label: "category.title.faq",
+        exact: false,
+        visible: |a| tree_visible(a, CategoryTree::Faq),
+    },
+    NavEntry {
+        section: Section::Chat,
+        path: "console/settings/categories/chat_resolution",
+        label: "category.title.chat_resolution",
+        exact: false,
+        visible: |a| tree_visible(a, CategoryTree::ChatResolution),
+    },
+];

@@ -274,7 +274,7 @@ pub fn link_or_create_member(
 
 /// Registers the customer-information settings routes (customer grades).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let base = "/{service_id}/console/settings/customer-grades";
+    let base = "/settings/customer-grades";
     cfg.route(base, web::get().to(grades_page::page))
         .route(
             &format!("{base}/grades"),
@@ -310,3 +310,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(grades_page::delete_rule),
         );
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entry: customer grades, where customer info is on.
+pub const NAV: &[NavEntry] = &[NavEntry {
+    section: Section::Ticket,
+    path: "console/settings/customer-grades",
+    label: "grade.title",
+    exact: false,
+    visible: |a| {
+        crate::tickets::console::consultation_admin(a) && a.service.features().customer_info
+    },
+}];

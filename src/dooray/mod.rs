@@ -25,7 +25,7 @@ use actix_web::web;
 /// Registers the settings pages and the ticket actions. The webhook (P37) is registered with
 /// the public Open API family in `crate::openapi`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const S: &str = "/{service_id}/console/settings/dooray";
+    const S: &str = "/settings/dooray";
     let s = |rest: &str| format!("{S}{rest}");
     cfg.route(S, web::get().to(settings::settings_page))
         .route(S, web::post().to(settings::save_settings))
@@ -65,7 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             &s("/orgs/{org_id}/keys/{user_id}/delete"),
             web::post().to(settings::clear_key),
         );
-    const T: &str = "/{service_id}/console/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}";
+    const T: &str = "/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}";
     cfg.route(
         &format!("{T}/dooray"),
         web::get().to(transfer::transfer_form),
@@ -79,3 +79,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(transfer::post_comment),
     );
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entry: the Dooray! integration.
+pub const NAV: &[NavEntry] = &[NavEntry {
+    section: Section::ExternalChannels,
+    path: "console/settings/dooray",
+    label: "dooray.nav",
+    exact: false,
+    visible: |a| a.is_service_admin(),
+}];

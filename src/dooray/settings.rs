@@ -22,7 +22,7 @@ use super::model::{
     self, MAX_ORGS, MAX_PROJECTS, Org, OrgForm, Project, ProjectForm, Settings, SettingsForm,
 };
 use crate::AppState;
-use crate::agents::agents_page::settings_base;
+use crate::console::shell::settings_base;
 use crate::db::refuse;
 use crate::db::schema::{service_members, users};
 use crate::error::AppError;

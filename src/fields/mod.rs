@@ -31,7 +31,7 @@ pub use validate::{FieldError, RawValue, StoredValue, validate};
 /// Registers the field routes. Fixed segments (`new`, `layouts`, `agent-layout`) come before
 /// the `{field_id}` routes they would otherwise match.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const B: &str = "/{service_id}/console/settings/fields";
+    const B: &str = "/settings/fields";
     let p = |rest: &str| format!("{B}{rest}");
     cfg.route(B, web::get().to(pages::list_fields))
         .route(&p("/new"), web::get().to(pages::new_field_form))
@@ -76,3 +76,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(pages::delete_field_action),
         );
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entry: customer and ticket fields, for administrators of consultation services.
+pub const NAV: &[NavEntry] = &[NavEntry {
+    section: Section::Ticket,
+    path: "console/settings/fields",
+    label: "field.nav",
+    exact: false,
+    visible: crate::tickets::console::consultation_admin,
+}];

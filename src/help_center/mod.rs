@@ -38,10 +38,10 @@ pub async fn back_office_home(req: HttpRequest, s: HcStaff) -> HttpResponse {
     w::redirect(&req, &to)
 }
 
-/// Registers the portal and back-office routes. Fixed segments (`new`, `order`) come before the
-/// `{id}` routes they would otherwise match.
+/// Registers the back office (under `/{service_id}/console`). Fixed segments (`new`, `order`)
+/// come before the `{id}` routes they would otherwise match.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const B: &str = "/{service_id}/console/help-center";
+    const B: &str = "/help-center";
     let b = |rest: &str| format!("{B}{rest}");
     cfg.route(B, web::get().to(back_office_home))
         // FAQ
@@ -176,76 +176,75 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             &b("/settings/logo/delete"),
             web::post().to(settings::remove_logo),
-        )
-        // Portal
-        .route("/{service_id}/hc", web::get().to(portal::main_redirect))
-        .route("/{service_id}/hc/", web::get().to(portal::main_page))
-        .route(
-            "/{service_id}/hc/search",
-            web::get().to(portal::search_page),
-        )
-        .route(
-            "/{service_id}/hc/notices",
-            web::get().to(portal::notices_page),
-        )
-        .route(
-            "/{service_id}/hc/notices/{id}",
-            web::get().to(portal::notice_page),
-        )
-        .route("/{service_id}/hc/faq", web::get().to(portal::faq_page))
-        .route(
-            "/{service_id}/hc/article/{id}",
-            web::get().to(portal::article_page),
-        )
-        .route(
-            "/{service_id}/hc/article/{id}/",
-            web::get().to(portal::article_page),
-        )
-        .route(
-            "/{service_id}/hc/attachments/{id}/{name}",
-            web::get().to(portal::download),
-        )
-        .route(
-            "/{service_id}/hc/custom.css",
-            web::get().to(portal::custom_css),
-        )
-        .route("/{service_id}/hc/logo", web::get().to(portal::logo))
+        );
+}
+
+/// Registers the portal (under `/{service_id}/hc`). The inquiry history comes before
+/// `/ticket/{public_id}/` so `list` is never taken for an ID.
+pub fn portal_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(portal::main_redirect))
+        .route("/", web::get().to(portal::main_page))
+        .route("/search", web::get().to(portal::search_page))
+        .route("/notices", web::get().to(portal::notices_page))
+        .route("/notices/{id}", web::get().to(portal::notice_page))
+        .route("/faq", web::get().to(portal::faq_page))
+        .route("/article/{id}", web::get().to(portal::article_page))
+        .route("/article/{id}/", web::get().to(portal::article_page))
+        .route("/attachments/{id}/{name}", web::get().to(portal::download))
+        .route("/custom.css", web::get().to(portal::custom_css))
+        .route("/logo", web::get().to(portal::logo))
         // Inquiry history (before `/ticket/{public_id}/` so `list` is never taken for an ID)
+        .route("/ticket/list/", web::get().to(history::list))
+        .route("/ticket/list/", web::post().to(history::request_link))
+        .route("/ticket/list/access", web::get().to(history::access))
+        .route("/ticket/list/signout", web::post().to(history::sign_out))
+        .route("/ticket/{public_id}/", web::get().to(history::detail))
+        .route("/ticket/{public_id}/", web::post().to(history::follow_up))
         .route(
-            "/{service_id}/hc/ticket/list/",
-            web::get().to(history::list),
-        )
-        .route(
-            "/{service_id}/hc/ticket/list/",
-            web::post().to(history::request_link),
-        )
-        .route(
-            "/{service_id}/hc/ticket/list/access",
-            web::get().to(history::access),
-        )
-        .route(
-            "/{service_id}/hc/ticket/list/signout",
-            web::post().to(history::sign_out),
-        )
-        .route(
-            "/{service_id}/hc/ticket/{public_id}/",
-            web::get().to(history::detail),
-        )
-        .route(
-            "/{service_id}/hc/ticket/{public_id}/",
-            web::post().to(history::follow_up),
-        )
-        .route(
-            "/{service_id}/hc/ticket/{public_id}/files/{file_id}",
+            "/ticket/{public_id}/files/{file_id}",
             web::get().to(history::download),
         )
         // Inquiry
-        .route(
-            "/{service_id}/hc/ticket/",
-            web::get().to(inquiry::inquiry_form),
-        )
-        .route(
-            "/{service_id}/hc/ticket/",
-            web::post().to(inquiry::submit_inquiry),
-        );
+        .route("/ticket/", web::get().to(inquiry::inquiry_form))
+        .route("/ticket/", web::post().to(inquiry::submit_inquiry));
 }
+
+use crate::console::nav::{NavEntry, Section};
+use crate::db::types::{Menu, ServiceKind};
+
+/// Consultation services, for members the Help Center menu is open to.
+fn hc_menu(a: &crate::web::auth::ServiceAccess) -> bool {
+    a.service.kind() == ServiceKind::Consultation && a.can_use_menu(Menu::HelpCenter)
+}
+
+/// The menu entries: FAQ and notices (where switched on), the settings, and the portal link.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::HelpCenter,
+        path: "console/help-center/faq",
+        label: "hc.nav.faq",
+        exact: false,
+        visible: |a| hc_menu(a) && a.service.features().faq,
+    },
+    NavEntry {
+        section: Section::HelpCenter,
+        path: "console/help-center/notices",
+        label: "hc.nav.notices",
+        exact: false,
+        visible: |a| hc_menu(a) && a.service.features().notice,
+    },
+    NavEntry {
+        section: Section::HelpCenterSettings,
+        path: "console/help-center/settings",
+        label: "hc.nav.settings",
+        exact: false,
+        visible: |a| hc_menu(a) && a.is_service_admin(),
+    },
+    NavEntry {
+        section: Section::Foot,
+        path: "hc/",
+        label: "hc.go_to_help_center",
+        exact: true,
+        visible: |a| a.member.is_some() && a.service.kind() == ServiceKind::Consultation,
+    },
+];

@@ -14,7 +14,7 @@ use super::import::{self, PollError};
 use super::poller::accounts_changed;
 use super::quarantine::{self, Quarantined};
 use super::representative;
-use crate::agents::agents_page::settings_base;
+use crate::console::shell::settings_base;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
 use crate::help_center::attachments;

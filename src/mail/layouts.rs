@@ -698,26 +698,20 @@ pub async fn reset_layout(
 
 /// Registers the layout pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/{service_id}/console/settings/mail-layouts",
-        web::get().to(list_layouts),
-    )
-    .route(
-        "/{service_id}/console/settings/mail-layouts/sender",
-        web::post().to(save_sender),
-    )
-    .route(
-        "/{service_id}/console/settings/mail-layouts/{kind}/{lang}",
-        web::get().to(edit_layout),
-    )
-    .route(
-        "/{service_id}/console/settings/mail-layouts/{kind}/{lang}",
-        web::post().to(save_layout),
-    )
-    .route(
-        "/{service_id}/console/settings/mail-layouts/{kind}/{lang}/reset",
-        web::post().to(reset_layout),
-    );
+    cfg.route("/settings/mail-layouts", web::get().to(list_layouts))
+        .route("/settings/mail-layouts/sender", web::post().to(save_sender))
+        .route(
+            "/settings/mail-layouts/{kind}/{lang}",
+            web::get().to(edit_layout),
+        )
+        .route(
+            "/settings/mail-layouts/{kind}/{lang}",
+            web::post().to(save_layout),
+        )
+        .route(
+            "/settings/mail-layouts/{kind}/{lang}/reset",
+            web::post().to(reset_layout),
+        );
 }
 
 #[cfg(test)]

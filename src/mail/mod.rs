@@ -23,73 +23,104 @@ pub use smtp::{OutgoingMail, SmtpSettings, send};
 
 use actix_web::web;
 
-/// Registers the mail pages. Fixed segments (`new`) come before the `{id}` routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    const S: &str = "/{service_id}/console/settings";
-    let p = |rest: &str| format!("{S}{rest}");
-    cfg.route("/admin/outbox", web::get().to(outbox_admin::org_outbox))
+/// Registers the organization's outbox pages (under `/admin`).
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/outbox", web::get().to(outbox_admin::org_outbox))
         .route(
-            "/admin/outbox/{id}/retry",
+            "/outbox/{id}/retry",
             web::post().to(outbox_admin::retry_org_mail),
-        )
-        .route(
-            &p("/mail-outbox"),
-            web::get().to(outbox_admin::service_outbox),
-        )
-        .route(
-            &p("/mail-outbox/{id}/retry"),
-            web::post().to(outbox_admin::retry_service_mail),
-        )
-        .route(
-            &p("/mail-accounts"),
-            web::get().to(accounts_page::list_accounts),
-        )
-        .route(
-            &p("/mail-accounts"),
-            web::post().to(accounts_page::create_account),
-        )
-        .route(
-            &p("/mail-accounts/new"),
-            web::get().to(accounts_page::new_account_form),
-        )
-        .route(
-            &p("/mail-accounts/{id}"),
-            web::get().to(accounts_page::edit_account_form),
-        )
-        .route(
-            &p("/mail-accounts/{id}"),
-            web::post().to(accounts_page::update_account),
-        )
-        .route(
-            &p("/mail-accounts/{id}/enable"),
-            web::post().to(accounts_page::enable_account),
-        )
-        .route(
-            &p("/mail-accounts/{id}/disable"),
-            web::post().to(accounts_page::disable_account),
-        )
-        .route(
-            &p("/mail-accounts/{id}/delete"),
-            web::post().to(accounts_page::delete_account),
-        )
-        .route(
-            &p("/mail-accounts/{id}/poll"),
-            web::post().to(accounts_page::poll_now),
-        )
-        .route(
-            &p("/mail-quarantine"),
-            web::get().to(accounts_page::quarantine_list),
-        )
-        .route(
-            &p("/mail-quarantine/{id}/raw"),
-            web::get().to(accounts_page::quarantine_raw),
-        )
-        .route(
-            &p("/mail-quarantine/{id}/delete"),
-            web::post().to(accounts_page::quarantine_dismiss),
-        )
-        .route(
-            &p("/mail-representative"),
-            web::post().to(accounts_page::create_representative),
         );
 }
+
+/// Registers the e-mail settings of a service's console (under `/{service_id}/console`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    const S: &str = "/settings";
+    let p = |rest: &str| format!("{S}{rest}");
+    cfg.route(
+        &p("/mail-outbox"),
+        web::get().to(outbox_admin::service_outbox),
+    )
+    .route(
+        &p("/mail-outbox/{id}/retry"),
+        web::post().to(outbox_admin::retry_service_mail),
+    )
+    .route(
+        &p("/mail-accounts"),
+        web::get().to(accounts_page::list_accounts),
+    )
+    .route(
+        &p("/mail-accounts"),
+        web::post().to(accounts_page::create_account),
+    )
+    .route(
+        &p("/mail-accounts/new"),
+        web::get().to(accounts_page::new_account_form),
+    )
+    .route(
+        &p("/mail-accounts/{id}"),
+        web::get().to(accounts_page::edit_account_form),
+    )
+    .route(
+        &p("/mail-accounts/{id}"),
+        web::post().to(accounts_page::update_account),
+    )
+    .route(
+        &p("/mail-accounts/{id}/enable"),
+        web::post().to(accounts_page::enable_account),
+    )
+    .route(
+        &p("/mail-accounts/{id}/disable"),
+        web::post().to(accounts_page::disable_account),
+    )
+    .route(
+        &p("/mail-accounts/{id}/delete"),
+        web::post().to(accounts_page::delete_account),
+    )
+    .route(
+        &p("/mail-accounts/{id}/poll"),
+        web::post().to(accounts_page::poll_now),
+    )
+    .route(
+        &p("/mail-quarantine"),
+        web::get().to(accounts_page::quarantine_list),
+    )
+    .route(
+        &p("/mail-quarantine/{id}/raw"),
+        web::get().to(accounts_page::quarantine_raw),
+    )
+    .route(
+        &p("/mail-quarantine/{id}/delete"),
+        web::post().to(accounts_page::quarantine_dismiss),
+    )
+    .route(
+        &p("/mail-representative"),
+        web::post().to(accounts_page::create_representative),
+    );
+}
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entries: mail layouts (ticket settings), the IMAP accounts and the outbox.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/mail-layouts",
+        label: "maillayout.title",
+        exact: false,
+        visible: crate::tickets::console::ticket_settings,
+    },
+    NavEntry {
+        section: Section::ExternalChannels,
+        path: "console/settings/mail-accounts",
+        label: "imap.nav",
+        exact: false,
+        visible: crate::tickets::console::consultation_admin,
+    },
+    NavEntry {
+        section: Section::ExternalChannels,
+        path: "console/settings/mail-outbox",
+        label: "outbox.nav",
+        exact: false,
+        visible: |a| a.is_service_admin(),
+    },
+];

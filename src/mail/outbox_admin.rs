@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::outbox::{self, OutboxStatus, QueuedMail};
-use crate::agents::agents_page::settings_base;
+use crate::console::shell::settings_base;
 use crate::db::schema::mail_outbox;
 use crate::db::{DbConn, now};
 use crate::error::AppError;

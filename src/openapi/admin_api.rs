@@ -973,7 +973,7 @@ pub async fn add_category(req: HttpRequest, payload: web::Payload) -> ApiResult 
 
 fn category_id_of(req: &HttpRequest) -> Result<i64, ApiError> {
     req.match_info()
-        .get("id")
+        .get("category_id")
         .and_then(|s| s.trim().parse().ok())
         .ok_or(ApiError::NotFound)
 }

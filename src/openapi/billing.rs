@@ -636,7 +636,11 @@ pub async fn list(req: HttpRequest, payload: web::Payload) -> ApiResult {
 /// `GET /openapi/v1/admin/billing/service/{serviceId}.json` (L12).
 pub async fn by_service_code(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let call = verify_org_call(&req, payload).await?;
-    let code = req.match_info().get("code").unwrap_or_default().to_string();
+    let code = req
+        .match_info()
+        .get("service_id")
+        .unwrap_or_default()
+        .to_string();
     let l = read_state(&call.state, move |c| {
         let service = Service::find_by_code(c, code.trim())?.ok_or(ApiError::NotFound)?;
         let contract = by_service(c, service.id)?.ok_or(ApiError::NotFound)?;

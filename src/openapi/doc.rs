@@ -1,10 +1,11 @@
-//! The API reference: one table of every endpoint this module serves ([`ENDPOINTS`]), from
-//! which the OpenAPI 3 document (`GET /api-docs/openapi.json`) and the human-readable page
-//! linked from the Authentication settings are generated. A test walks the table and checks
-//! that every entry is routed, so the document cannot drift from the routes.
+//! The API reference and route table: one table of every endpoint this module serves
+//! ([`ENDPOINTS`]: method, path, handler and documentation), from which the actix routes of the
+//! API scopes ([`register`]), the OpenAPI 3 document (`GET /api-docs/openapi.json`) and the
+//! human-readable page linked from the Authentication settings are all generated, so the
+//! document cannot drift from the routes.
 
-use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, Route, web};
 use askama::Template;
 use serde_json::{Map, Value, json};
 
@@ -54,7 +55,13 @@ pub struct Endpoint {
     pub tag: &'static str,
     /// What it does.
     pub summary: &'static str,
+    /// Binds the handler to the method's route (`|r| r.to(handler)`).
+    pub handler: Bind,
 }
+
+/// Binds a handler to a route: `|r| r.to(handler)` (each handler has its own type, so the
+/// table stores this function instead).
+pub type Bind = fn(Route) -> Route;
 
 const fn ep(
     id: &'static str,
@@ -63,6 +70,7 @@ const fn ep(
     auth: Auth,
     tag: &'static str,
     summary: &'static str,
+    handler: Bind,
 ) -> Endpoint {
     Endpoint {
         id,
@@ -71,13 +79,79 @@ const fn ep(
         auth,
         tag,
         summary,
+        handler,
+    }
+}
+
+impl Endpoint {
+    /// The actix pattern of the path: the documented placeholders in snake case
+    /// (`{serviceId}` → `{service_id}`), the names the handlers read.
+    pub fn route_pattern(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + 8);
+        let mut in_param = false;
+        for c in self.path.chars() {
+            match c {
+                '{' => in_param = true,
+                '}' => in_param = false,
+                c if in_param && c.is_ascii_uppercase() => {
+                    out.push('_');
+                    out.push(c.to_ascii_lowercase());
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// The method's route with the handler bound; `None` for a method name HTTP does not know.
+    pub fn route(&self) -> Option<Route> {
+        let method = Method::from_bytes(self.method.as_bytes()).ok()?;
+        Some((self.handler)(web::method(method)))
+    }
+}
+
+/// The scopes the API is served under (actix patterns); every endpoint lies in exactly one.
+pub const API_SCOPES: &[&str] = &[
+    "/openapi",
+    "/v2/enduser",
+    "/api/v2/enduser",
+    "/{service_id}/api",
+    "/{service_id}/openapi",
+    "/{service_id}/hc/openapi",
+];
+
+/// The endpoints of one scope as (pattern relative to the scope, endpoint), literal segments
+/// before placeholders so `list.json` is never taken for an `{id}.json` (API.md §1.1); the
+/// table order is kept otherwise.
+pub fn scope_endpoints(scope: &str) -> Vec<(String, &'static Endpoint)> {
+    let mut out: Vec<(String, &'static Endpoint)> = ENDPOINTS
+        .iter()
+        .filter_map(|e| {
+            let pattern = e.route_pattern();
+            let rest = pattern.strip_prefix(scope)?;
+            rest.starts_with('/').then(|| (rest.to_string(), e))
+        })
+        .collect();
+    let placeholders = |p: &str| p.split('/').map(|s| s.contains('{')).collect::<Vec<_>>();
+    out.sort_by_key(|(p, _)| placeholders(p));
+    out
+}
+
+/// Registers the endpoints of one API scope (relative to it).
+pub fn register(cfg: &mut web::ServiceConfig, scope: &str) {
+    for (pattern, e) in scope_endpoints(scope) {
+        if let Some(route) = e.route() {
+            cfg.route(&pattern, route);
+        }
     }
 }
 
 use Auth::{Member, None as Public, Org, Service as Svc, ServiceUpload as Upload};
 
 /// Every endpoint served, in API.md order.
-pub const ENDPOINTS: &[Endpoint] = &[
+pub static ENDPOINTS: &[Endpoint] = &[
     ep(
         "P1",
         "GET",
@@ -85,6 +159,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "Service detail: name, languages, background image.",
+        |r| r.to(super::public_v2::service_detail),
     ),
     ep(
         "P2",
@@ -93,6 +168,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "Notice headings.",
+        |r| r.to(super::public_v2::notice_categories),
     ),
     ep(
         "P3",
@@ -101,6 +177,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "Notice tags (language code or keyword filter).",
+        |r| r.to(super::public_v2::notice_tags),
     ),
     ep(
         "P4",
@@ -109,6 +186,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "Published notices, paged and sorted.",
+        |r| r.to(super::public_v2::notice_list),
     ),
     ep(
         "P5",
@@ -117,6 +195,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "One notice; counts a read.",
+        |r| r.to(super::public_v2::notice_detail),
     ),
     ep(
         "P6",
@@ -125,6 +204,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "A notice attachment (type=open|download).",
+        |r| r.to(super::public_v2::notice_attachment),
     ),
     ep(
         "P7",
@@ -133,6 +213,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "FAQ categories (3 levels).",
+        |r| r.to(super::public_v2::faq_categories),
     ),
     ep(
         "P8",
@@ -141,6 +222,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "Published FAQs, paged and sorted.",
+        |r| r.to(super::public_v2::faq_list),
     ),
     ep(
         "P9",
@@ -149,6 +231,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "One FAQ with its category chain; counts a read.",
+        |r| r.to(super::public_v2::faq_detail),
     ),
     ep(
         "P10",
@@ -157,6 +240,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Help center",
         "An FAQ attachment (type=open|download).",
+        |r| r.to(super::public_v2::faq_attachment),
     ),
     ep(
         "P11",
@@ -165,6 +249,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Inquiry",
         "Intake types (parent → children, child → ancestors).",
+        |r| r.to(super::public_v2::intake_types),
     ),
     ep(
         "P12",
@@ -173,6 +258,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Inquiry",
         "Customer fields of an intake type.",
+        |r| r.to(super::public_v2::intake_fields),
     ),
     ep(
         "P13",
@@ -181,6 +267,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Upload,
         "Inquiry",
         "Upload a ticket attachment (multipart `file`).",
+        |r| r.to(super::signed_v1::upload_ticket_attachment),
     ),
     ep(
         "P14",
@@ -189,6 +276,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Inquiry",
         "Create a ticket; field errors come as the validation list.",
+        |r| r.to(super::signed_v1::create_ticket),
     ),
     ep(
         "P15",
@@ -197,6 +285,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Inquiry history",
         "A member's tickets (POST also accepted).",
+        |r| r.to(super::signed_v1::member_tickets),
     ),
     ep(
         "P15",
@@ -205,6 +294,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Inquiry history",
         "A member's tickets, parameters in a form body.",
+        |r| r.to(super::signed_v1::member_tickets),
     ),
     ep(
         "P16",
@@ -213,6 +303,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Inquiry history",
         "One member ticket with its conversation, newest first.",
+        |r| r.to(super::signed_v1::member_ticket),
     ),
     ep(
         "P17",
@@ -221,6 +312,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Inquiry history",
         "A ticket attachment (type=open|download).",
+        |r| r.to(super::public_v2::ticket_attachment),
     ),
     ep(
         "P18",
@@ -229,6 +321,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Inquiry history",
         "A member's follow-up; reopens solved tickets.",
+        |r| r.to(super::signed_v1::member_followup),
     ),
     ep(
         "P19",
@@ -237,6 +330,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Help center",
         "Store addition data; returns the single-use additionId.",
+        |r| r.to(super::signed_v1::addition),
     ),
     ep(
         "P20",
@@ -245,6 +339,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Member,
         "Member integration",
         "Remote login from the browser (form post).",
+        |r| r.to(super::member::remote_login_browser),
     ),
     ep(
         "P21",
@@ -253,6 +348,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Member,
         "Member integration",
         "Remote login from the customer's server; returns an access token.",
+        |r| r.to(super::member::remote_login_server),
     ),
     ep(
         "P23",
@@ -261,6 +357,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Agents",
         "List the service's agents.",
+        |r| r.to(super::admin_api::list_agents),
     ),
     ep(
         "P24",
@@ -269,6 +366,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Agents",
         "One agent.",
+        |r| r.to(super::admin_api::get_agent),
     ),
     ep(
         "P25",
@@ -277,6 +375,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Agents",
         "Add an organization member (by UUID) with a role.",
+        |r| r.to(super::admin_api::add_agent),
     ),
     ep(
         "P26",
@@ -285,6 +384,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Agents",
         "Change an agent's role.",
+        |r| r.to(super::admin_api::update_agent),
     ),
     ep(
         "P27",
@@ -293,6 +393,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Agents",
         "Remove an agent from the service.",
+        |r| r.to(super::admin_api::remove_agent),
     ),
     ep(
         "P28",
@@ -301,6 +402,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Create the representative account (mail=local part); once only (9007 after).",
+        |r| r.to(super::mail_api::create_representative),
     ),
     ep(
         "P29",
@@ -309,6 +411,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Mail settings: sender, representative address, layout, external accounts.",
+        |r| r.to(super::mail_api::get_settings),
     ),
     ep(
         "P30",
@@ -317,6 +420,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Save the sender name and address and the layout (must contain #{content}).",
+        |r| r.to(super::mail_api::save_settings),
     ),
     ep(
         "P31",
@@ -325,6 +429,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Verify an IMAP account (nothing saved); a failure names the failing step.",
+        |r| r.to(super::mail_api::verify_external),
     ),
     ep(
         "P32",
@@ -333,6 +438,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Verify and register an IMAP account (enabled, password masked).",
+        |r| r.to(super::mail_api::register_external),
     ),
     ep(
         "P33",
@@ -341,6 +447,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Verify and update an IMAP account (optional active).",
+        |r| r.to(super::mail_api::update_external),
     ),
     ep(
         "P34",
@@ -349,6 +456,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Enable an IMAP account.",
+        |r| r.to(super::mail_api::enable_external),
     ),
     ep(
         "P35",
@@ -357,6 +465,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Disable an IMAP account.",
+        |r| r.to(super::mail_api::disable_external),
     ),
     ep(
         "P36",
@@ -365,6 +474,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "E-mail settings",
         "Delete a disabled IMAP account.",
+        |r| r.to(super::mail_api::delete_external),
     ),
     ep(
         "L1",
@@ -373,6 +483,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Add a service (console validation); the acting user becomes its administrator; returns the key.",
+        |r| r.to(super::org_api::add_service),
     ),
     ep(
         "L2",
@@ -381,6 +492,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "One service.",
+        |r| r.to(super::org_api::get_service),
     ),
     ep(
         "L3",
@@ -389,6 +501,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Change name, languages, default language, time zone.",
+        |r| r.to(super::org_api::update_service),
     ),
     ep(
         "L4",
@@ -397,6 +510,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Disable a service (serviceId in the query).",
+        |r| r.to(super::org_api::disable_service),
     ),
     ep(
         "L5",
@@ -405,6 +519,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Enable a service (serviceId in the query).",
+        |r| r.to(super::org_api::enable_service),
     ),
     ep(
         "L6",
@@ -413,6 +528,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Delete a disabled service: \"SUCCESS\", or \"ENABLE\" while it is active.",
+        |r| r.to(super::org_api::delete_service),
     ),
     ep(
         "L7",
@@ -421,6 +537,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "A new service key (serviceId in the query); the old one stops at once.",
+        |r| r.to(super::org_api::refresh_key),
     ),
     ep(
         "L8",
@@ -429,6 +546,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Services (organization)",
         "Every service, paged (pageSize default 100).",
+        |r| r.to(super::org_api::list_services),
     ),
     ep(
         "L9",
@@ -437,6 +555,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Contracts (organization)",
         "Register a service's contract; items are its feature switches.",
+        |r| r.to(super::billing::register),
     ),
     ep(
         "L10",
@@ -445,6 +564,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Contracts (organization)",
         "Change contract items, once per day (9015 otherwise).",
+        |r| r.to(super::billing::update),
     ),
     ep(
         "L11",
@@ -453,6 +573,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Contracts (organization)",
         "Contracts, paged; filters billingSettingCode and active.",
+        |r| r.to(super::billing::list),
     ),
     ep(
         "L12",
@@ -461,6 +582,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Contracts (organization)",
         "A service's contract with its items.",
+        |r| r.to(super::billing::by_service_code),
     ),
     ep(
         "L13",
@@ -469,6 +591,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Org,
         "Contracts (organization)",
         "A contract with its items.",
+        |r| r.to(super::billing::by_billing_id),
     ),
     ep(
         "L14",
@@ -477,6 +600,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Add a ticket for a customer user code.",
+        |r| r.to(super::admin_api::add_ticket),
     ),
     ep(
         "L15",
@@ -485,6 +609,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Register a phone call (CTI) as a phone ticket of the agent with that CTI ID.",
+        |r| r.to(super::phone_call::register_call),
     ),
     ep(
         "L16",
@@ -493,6 +618,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Answer and solve, hold (type=reply) or complete (type=closed).",
+        |r| r.to(super::admin_api::solve_ticket),
     ),
     ep(
         "L17",
@@ -501,6 +627,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "A customer re-inquiry (id in the query).",
+        |r| r.to(super::admin_api::comment_ticket),
     ),
     ep(
         "L18",
@@ -509,6 +636,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "One ticket with its conversation.",
+        |r| r.to(super::admin_api::get_ticket),
     ),
     ep(
         "L19",
@@ -517,6 +645,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Search tickets.",
+        |r| r.to(super::admin_api::list_tickets),
     ),
     ep(
         "L20",
@@ -525,6 +654,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "A customer's tickets.",
+        |r| r.to(super::admin_api::list_tickets),
     ),
     ep(
         "L21",
@@ -533,6 +663,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Upload,
         "Tickets (legacy)",
         "Upload a ticket attachment.",
+        |r| r.to(super::admin_api::legacy_upload),
     ),
     ep(
         "L22",
@@ -541,6 +672,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Download a ticket attachment.",
+        |r| r.to(super::admin_api::legacy_download),
     ),
     ep(
         "L23",
@@ -549,6 +681,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Tickets (legacy)",
         "Delete an unused upload.",
+        |r| r.to(super::admin_api::legacy_delete_upload),
     ),
     ep(
         "L24",
@@ -557,6 +690,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Intake types (legacy)",
         "Add a top-level intake type.",
+        |r| r.to(super::admin_api::add_category),
     ),
     ep(
         "L25",
@@ -565,6 +699,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Intake types (legacy)",
         "One intake type.",
+        |r| r.to(super::admin_api::get_category),
     ),
     ep(
         "L26",
@@ -573,6 +708,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Intake types (legacy)",
         "Rename or reorder an intake type.",
+        |r| r.to(super::admin_api::update_category),
     ),
     ep(
         "L27",
@@ -581,6 +717,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Intake types (legacy)",
         "Delete an intake type.",
+        |r| r.to(super::admin_api::delete_category),
     ),
     ep(
         "L28",
@@ -589,6 +726,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Intake types (legacy)",
         "Top-level intake types.",
+        |r| r.to(super::admin_api::list_categories),
     ),
     ep(
         "L29",
@@ -597,6 +735,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Search FAQ documents.",
+        |r| r.to(super::legacy_docs::list_faqs),
     ),
     ep(
         "L30",
@@ -605,6 +744,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "One FAQ document with every language.",
+        |r| r.to(super::legacy_docs::get_faq),
     ),
     ep(
         "L31",
@@ -613,6 +753,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Create an FAQ document.",
+        |r| r.to(super::legacy_docs::save_faq),
     ),
     ep(
         "L32",
@@ -621,6 +762,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Update an FAQ document.",
+        |r| r.to(super::legacy_docs::save_faq),
     ),
     ep(
         "L33",
@@ -629,6 +771,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Pin or unpin in its category.",
+        |r| r.to(super::legacy_docs::set_faq_flag),
     ),
     ep(
         "L34",
@@ -637,6 +780,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Pin or unpin on the main page.",
+        |r| r.to(super::legacy_docs::set_faq_flag),
     ),
     ep(
         "L35",
@@ -645,6 +789,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Unpublish.",
+        |r| r.to(super::legacy_docs::close_faq),
     ),
     ep(
         "L36",
@@ -653,6 +798,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Delete.",
+        |r| r.to(super::legacy_docs::delete_faq),
     ),
     ep(
         "L37",
@@ -661,6 +807,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "FAQ categories (also under v1).",
+        |r| r.to(super::legacy_docs::faq_categories),
     ),
     ep(
         "L37",
@@ -669,6 +816,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "FAQ categories.",
+        |r| r.to(super::legacy_docs::faq_categories),
     ),
     ep(
         "L38",
@@ -677,6 +825,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "One FAQ category by ID or code (also under v1).",
+        |r| r.to(super::legacy_docs::faq_category),
     ),
     ep(
         "L38",
@@ -685,6 +834,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "One FAQ category by ID or code.",
+        |r| r.to(super::legacy_docs::faq_category),
     ),
     ep(
         "L39",
@@ -693,6 +843,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Create an FAQ category.",
+        |r| r.to(super::legacy_docs::create_faq_category),
     ),
     ep(
         "L40",
@@ -701,6 +852,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Update an FAQ category.",
+        |r| r.to(super::legacy_docs::update_faq_category),
     ),
     ep(
         "L41",
@@ -709,6 +861,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Delete an empty FAQ category.",
+        |r| r.to(super::legacy_docs::delete_faq_category),
     ),
     ep(
         "L42",
@@ -717,6 +870,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Upload,
         "FAQ (legacy)",
         "Upload an FAQ attachment.",
+        |r| r.to(super::legacy_docs::upload_faq_file),
     ),
     ep(
         "L43",
@@ -725,6 +879,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Download an FAQ attachment.",
+        |r| r.to(super::legacy_docs::download_doc_file),
     ),
     ep(
         "L44",
@@ -733,6 +888,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "FAQ (legacy)",
         "Delete an FAQ attachment.",
+        |r| r.to(super::legacy_docs::delete_doc_file),
     ),
     ep(
         "L45",
@@ -741,6 +897,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Search notices.",
+        |r| r.to(super::legacy_docs::list_notices),
     ),
     ep(
         "L46",
@@ -749,6 +906,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "One notice with every language.",
+        |r| r.to(super::legacy_docs::get_notice),
     ),
     ep(
         "L47",
@@ -757,6 +915,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Several notices (id=1,2,3).",
+        |r| r.to(super::legacy_docs::get_notices),
     ),
     ep(
         "L48",
@@ -765,6 +924,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Create a notice.",
+        |r| r.to(super::legacy_docs::save_notice),
     ),
     ep(
         "L49",
@@ -773,6 +933,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Update a notice.",
+        |r| r.to(super::legacy_docs::save_notice),
     ),
     ep(
         "L50",
@@ -781,6 +942,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Delete a notice.",
+        |r| r.to(super::legacy_docs::delete_notice),
     ),
     ep(
         "L51",
@@ -789,6 +951,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Notice templates.",
+        |r| r.to(super::legacy_docs::list_templates),
     ),
     ep(
         "L52",
@@ -797,6 +960,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "One notice template.",
+        |r| r.to(super::legacy_docs::get_template),
     ),
     ep(
         "L53",
@@ -805,6 +969,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Create a notice template.",
+        |r| r.to(super::legacy_docs::save_template),
     ),
     ep(
         "L54",
@@ -813,6 +978,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Update a notice template.",
+        |r| r.to(super::legacy_docs::save_template),
     ),
     ep(
         "L55",
@@ -821,6 +987,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Delete a notice template.",
+        |r| r.to(super::legacy_docs::delete_template),
     ),
     ep(
         "L56",
@@ -829,6 +996,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Upload,
         "Notices (legacy)",
         "Upload a notice attachment.",
+        |r| r.to(super::legacy_docs::upload_notice_file),
     ),
     ep(
         "L57",
@@ -837,6 +1005,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Download a notice attachment.",
+        |r| r.to(super::legacy_docs::download_doc_file),
     ),
     ep(
         "L58",
@@ -845,6 +1014,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Delete a notice attachment.",
+        |r| r.to(super::legacy_docs::delete_doc_file),
     ),
     ep(
         "L59",
@@ -853,6 +1023,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Notice tags.",
+        |r| r.to(super::legacy_docs::list_labels),
     ),
     ep(
         "L60",
@@ -861,6 +1032,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "One tag by ID or code.",
+        |r| r.to(super::legacy_docs::get_label),
     ),
     ep(
         "L61",
@@ -869,6 +1041,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Create a tag.",
+        |r| r.to(super::legacy_docs::save_label),
     ),
     ep(
         "L62",
@@ -877,6 +1050,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Rename a tag.",
+        |r| r.to(super::legacy_docs::save_label),
     ),
     ep(
         "L63",
@@ -885,6 +1059,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Delete a tag.",
+        |r| r.to(super::legacy_docs::delete_label),
     ),
     ep(
         "L64",
@@ -893,6 +1068,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Notice headings.",
+        |r| r.to(super::legacy_docs::list_labels),
     ),
     ep(
         "L65",
@@ -901,6 +1077,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "One heading by ID or code.",
+        |r| r.to(super::legacy_docs::get_label),
     ),
     ep(
         "L66",
@@ -909,6 +1086,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Create a heading.",
+        |r| r.to(super::legacy_docs::save_label),
     ),
     ep(
         "L67",
@@ -917,6 +1095,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Update a heading.",
+        |r| r.to(super::legacy_docs::save_label),
     ),
     ep(
         "L67",
@@ -925,6 +1104,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Update a heading (documented method).",
+        |r| r.to(super::legacy_docs::save_label),
     ),
     ep(
         "L68",
@@ -933,6 +1113,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Svc,
         "Notices (legacy)",
         "Delete an unused heading.",
+        |r| r.to(super::legacy_docs::delete_label),
     ),
     ep(
         "P37",
@@ -941,6 +1122,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Public,
         "Dooray!",
         "Dooray! project webhook: task workflow changes and comments of transferred tickets.",
+        |r| r.to(crate::dooray::hook::receive),
     ),
 ];
 
@@ -1286,4 +1468,41 @@ pub async fn reference_page(a: ServiceAdmin) -> Result<HttpResponse, AppError> {
         groups,
     };
     w::html(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{API_SCOPES, ENDPOINTS, scope_endpoints};
+
+    #[test]
+    fn every_endpoint_is_routed_in_exactly_one_scope() {
+        for e in ENDPOINTS {
+            assert!(e.route().is_some(), "{} {} has a method", e.method, e.path);
+            let scopes: Vec<&str> = API_SCOPES
+                .iter()
+                .copied()
+                .filter(|s| scope_endpoints(s).iter().any(|(_, r)| std::ptr::eq(*r, e)))
+                .collect();
+            assert_eq!(scopes.len(), 1, "{} {} in {scopes:?}", e.method, e.path);
+        }
+        // And the scopes route nothing but the table.
+        let routed: usize = API_SCOPES.iter().map(|s| scope_endpoints(s).len()).sum();
+        assert_eq!(routed, ENDPOINTS.len());
+    }
+
+    #[test]
+    fn patterns_use_the_handlers_names_and_literals_come_first() {
+        let e = ENDPOINTS
+            .iter()
+            .find(|e| e.id == "L10")
+            .map(|e| e.route_pattern());
+        assert_eq!(
+            e.as_deref(),
+            Some("/openapi/v1/admin/billing/update/{billing_id}.json")
+        );
+        let v1 = scope_endpoints("/{service_id}/openapi");
+        let pos = |p: &str| v1.iter().position(|(q, e)| q == p && e.method == "GET");
+        assert!(pos("/v1/ticket/list.json") < pos("/v1/ticket/{id}.json"));
+        assert!(pos("/v1/ticket/category/list.json") < pos("/v1/ticket/{usercode}/list.json"));
+    }
 }

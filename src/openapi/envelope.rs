@@ -443,6 +443,35 @@ pub fn names_object(names: &std::collections::BTreeMap<String, String>) -> Value
     )
 }
 
+/// The middleware of the API scopes (`middleware::from_fn(envelope::errors)`): an error
+/// response that carries no body (an extractor's or the router's refusal) becomes the
+/// envelope with the same status, so an API caller never receives an HTML page or nothing.
+pub async fn errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let empty = matches!(
+        actix_web::body::MessageBody::size(res.response().body()),
+        actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
+    );
+    if !(status.is_client_error() || status.is_server_error()) || !empty {
+        return Ok(res);
+    }
+    let error = match status.as_u16() {
+        404 => ApiError::NotFound,
+        403 => ApiError::Forbidden("Access Denied".into()),
+        s if s >= 500 => ApiError::Internal(format!("empty {s} response")),
+        s => ApiError::Business(i32::from(s), status.canonical_reason().unwrap_or("").into()),
+    };
+    let (req, _) = res.into_parts();
+    Ok(actix_web::dev::ServiceResponse::new(
+        req,
+        json_response(status, &error.body()),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -521,7 +521,11 @@ pub async fn add_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
 /// `GET /openapi/v1/admin/service/{serviceId}.json` (L2).
 pub async fn get_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let call = verify_org_call(&req, payload).await?;
-    let code = req.match_info().get("code").unwrap_or_default().to_string();
+    let code = req
+        .match_info()
+        .get("service_id")
+        .unwrap_or_default()
+        .to_string();
     let service = read_state(&call.state, move |c| find_service(c, &code)).await?;
     ok_content(service_json(
         &service,
@@ -533,7 +537,11 @@ pub async fn get_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
 /// language and time zone; absent fields keep their values, `type` is ignored.
 pub async fn update_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let call = verify_org_call(&req, payload).await?;
-    let code = req.match_info().get("code").unwrap_or_default().to_string();
+    let code = req
+        .match_info()
+        .get("service_id")
+        .unwrap_or_default()
+        .to_string();
     let obj = call.json_object()?;
     if matches!(obj.get("name"), Some(Value::String(n)) if n.trim().is_empty()) {
         return Err(field_error("name"));
@@ -613,7 +621,11 @@ pub async fn enable_service(req: HttpRequest, payload: web::Payload) -> ApiResul
 /// the service is still active and therefore kept (disable it first, as in the console).
 pub async fn delete_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
     let call = verify_org_call(&req, payload).await?;
-    let code = req.match_info().get("code").unwrap_or_default().to_string();
+    let code = req
+        .match_info()
+        .get("service_id")
+        .unwrap_or_default()
+        .to_string();
     let (id, outcome) = write_state(&call.state, move |c| {
         let s = find_service(c, &code)?;
         Ok((s.id, Service::delete_if_disabled(c, s.id)?))

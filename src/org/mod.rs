@@ -17,82 +17,61 @@ use actix_web::web;
 /// Registers the organization-management routes (the service pages are registered by
 /// `services::routes`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(info::admin_home))
-        .route("/admin/", web::get().to(info::admin_home))
+    cfg.route("", web::get().to(info::admin_home))
+        .route("/", web::get().to(info::admin_home))
+        .route("/organization", web::get().to(info::organization_page))
+        .route("/organization", web::post().to(info::rename_organization))
+        .route("/organization/key", web::post().to(info::regenerate_key))
+        .route("/organization/logo", web::post().to(info::upload_logo))
         .route(
-            "/admin/organization",
-            web::get().to(info::organization_page),
-        )
-        .route(
-            "/admin/organization",
-            web::post().to(info::rename_organization),
-        )
-        .route(
-            "/admin/organization/key",
-            web::post().to(info::regenerate_key),
-        )
-        .route(
-            "/admin/organization/logo",
-            web::post().to(info::upload_logo),
-        )
-        .route(
-            "/admin/organization/logo/delete",
+            "/organization/logo/delete",
             web::post().to(info::remove_logo),
         )
-        .route("/admin/members", web::get().to(members::list_members_page))
-        .route("/admin/members/invite", web::get().to(members::invite_form))
-        .route("/admin/members/invite", web::post().to(members::invite))
-        .route("/admin/members/{id}", web::get().to(members::member_detail))
+        .route("/members", web::get().to(members::list_members_page))
+        .route("/members/invite", web::get().to(members::invite_form))
+        .route("/members/invite", web::post().to(members::invite))
+        .route("/members/{id}", web::get().to(members::member_detail))
         .route(
-            "/admin/members/{id}/resend",
+            "/members/{id}/resend",
             web::post().to(members::resend_invitation),
         )
         .route(
-            "/admin/members/{id}/deactivate",
+            "/members/{id}/deactivate",
             web::post().to(members::deactivate_member),
         )
         .route(
-            "/admin/members/{id}/reactivate",
+            "/members/{id}/reactivate",
             web::post().to(members::reactivate_member),
         )
-        .route("/admin/administrators", web::get().to(admins::list_admins))
-        .route("/admin/administrators", web::post().to(admins::grant_admin))
+        .route("/administrators", web::get().to(admins::list_admins))
+        .route("/administrators", web::post().to(admins::grant_admin))
         .route(
-            "/admin/administrators/{id}/remove",
+            "/administrators/{id}/remove",
             web::post().to(admins::revoke_admin),
         )
+        .route("/company-info", web::get().to(company::list_company_infos))
         .route(
-            "/admin/company-info",
-            web::get().to(company::list_company_infos),
-        )
-        .route(
-            "/admin/company-info",
+            "/company-info",
             web::post().to(company::create_company_info),
         )
         .route(
-            "/admin/company-info/new",
+            "/company-info/new",
             web::get().to(company::new_company_info),
         )
         .route(
-            "/admin/company-info/{id}",
+            "/company-info/{id}",
             web::get().to(company::edit_company_info),
         )
         .route(
-            "/admin/company-info/{id}",
+            "/company-info/{id}",
             web::post().to(company::update_company_info),
         )
         .route(
-            "/admin/company-info/{id}/delete",
+            "/company-info/{id}/delete",
             web::post().to(company::delete_company_info),
         )
-        .route("/admin/mail", web::get().to(mail_settings::mail_page))
-        .route(
-            "/admin/mail",
-            web::post().to(mail_settings::save_mail_settings),
-        )
-        .route(
-            "/admin/mail/test",
-            web::post().to(mail_settings::send_test_mail),
-        )
-        .route("/admin/audit", web::get().to(audit::audit_log));
+        .route("/mail", web::get().to(mail_settings::mail_page))
+        .route("/mail", web::post().to(mail_settings::save_mail_settings))
+        .route("/mail/test", web::post().to(mail_settings::send_test_mail))
+        .route("/audit", web::get().to(audit::audit_log));
 }

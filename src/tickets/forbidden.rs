@@ -252,18 +252,12 @@ pub async fn delete_word(
 
 /// Registers the forbidden-words pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/{service_id}/console/settings/forbidden-words",
-        web::get().to(list_words),
-    )
-    .route(
-        "/{service_id}/console/settings/forbidden-words",
-        web::post().to(add_word),
-    )
-    .route(
-        "/{service_id}/console/settings/forbidden-words/{id}/delete",
-        web::post().to(delete_word),
-    );
+    cfg.route("/settings/forbidden-words", web::get().to(list_words))
+        .route("/settings/forbidden-words", web::post().to(add_word))
+        .route(
+            "/settings/forbidden-words/{id}/delete",
+            web::post().to(delete_word),
+        );
 }
 
 #[cfg(test)]

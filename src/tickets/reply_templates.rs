@@ -664,28 +664,13 @@ pub async fn delete_template(
 
 /// Registers the template settings pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/{service_id}/console/settings/templates",
-        web::get().to(list_templates),
-    )
-    .route(
-        "/{service_id}/console/settings/templates",
-        web::post().to(create_template),
-    )
-    .route(
-        "/{service_id}/console/settings/templates/new",
-        web::get().to(new_template),
-    )
-    .route(
-        "/{service_id}/console/settings/templates/{id}",
-        web::get().to(edit_template),
-    )
-    .route(
-        "/{service_id}/console/settings/templates/{id}",
-        web::post().to(update_template),
-    )
-    .route(
-        "/{service_id}/console/settings/templates/{id}/delete",
-        web::post().to(delete_template),
-    );
+    cfg.route("/settings/templates", web::get().to(list_templates))
+        .route("/settings/templates", web::post().to(create_template))
+        .route("/settings/templates/new", web::get().to(new_template))
+        .route("/settings/templates/{id}", web::get().to(edit_template))
+        .route("/settings/templates/{id}", web::post().to(update_template))
+        .route(
+            "/settings/templates/{id}/delete",
+            web::post().to(delete_template),
+        );
 }

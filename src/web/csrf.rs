@@ -1,8 +1,8 @@
 //! CSRF protection for every state-changing request: the browser must say the request is
 //! same-origin (`Sec-Fetch-Site` / `Origin`), and it must carry the session's token — in the
 //! `X-CSRF-Token` header (htmx sends it via `hx-headers`), a `csrf_token` form field, or a
-//! `csrf_token` query parameter (multipart uploads). The Open API paths are signed instead and
-//! are exempt.
+//! `csrf_token` query parameter (multipart uploads). It wraps the form areas only (console,
+//! admin, help center, sign-in: see `crate::routes`); the Open API scopes are signed instead.
 
 use actix_session::SessionExt;
 use actix_web::HttpMessage;
@@ -20,21 +20,6 @@ use crate::web::auth::SESSION_CSRF;
 
 /// Largest url-encoded body the CSRF check buffers; bigger forms are refused (413).
 const MAX_FORM_BYTES: usize = 1024 * 1024;
-
-/// Whether a path belongs to the signed or public Open API (no cookies, no CSRF).
-pub fn is_api_path(path: &str) -> bool {
-    let mut parts = path.trim_start_matches('/').split('/');
-    let first = parts.next().unwrap_or("");
-    let second = parts.next().unwrap_or("");
-    let third = parts.next().unwrap_or("");
-    first == "openapi"
-        || second == "api"
-        || second == "openapi"
-        || (second == "hc" && third == "openapi")
-        // Member remote logins (API.md §7.7.1–7.7.2), authenticated by the member token.
-        || (first == "v2" && second == "enduser")
-        || (first == "api" && second == "v2" && third == "enduser")
-}
 
 fn same_origin(req: &ServiceRequest) -> bool {
     let headers = req.headers();
@@ -72,7 +57,7 @@ pub async fn check(
         *req.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     );
-    if !unsafe_method || is_api_path(req.path()) {
+    if !unsafe_method {
         return next
             .call(req)
             .await
@@ -127,21 +112,4 @@ pub async fn check(
 fn reject(req: ServiceRequest) -> ServiceResponse<BoxBody> {
     tracing::warn!(path = %req.path(), "CSRF check failed");
     req.into_response(AppError::Csrf.error_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_api_path;
-
-    #[test]
-    fn api_paths_are_recognised() {
-        assert!(is_api_path("/demo/api/v2/ticket/list.json"));
-        assert!(is_api_path("/demo/openapi/v1/ticket.json"));
-        assert!(is_api_path("/demo/hc/openapi/v1/x.json"));
-        assert!(is_api_path("/openapi/v1/admin/service.json"));
-        assert!(is_api_path("/v2/enduser/remote.json"));
-        assert!(is_api_path("/api/v2/enduser/remote.json"));
-        assert!(!is_api_path("/demo/hc/ticket/"));
-        assert!(!is_api_path("/admin/services"));
-    }
 }

@@ -1,5 +1,5 @@
-//! Localised error pages. Handlers and extractors return [`AppError`]; this middleware turns any
-//! 4xx/5xx response without a body into a full page in the visitor's language, or, for htmx
+//! Localised error pages. Handlers and extractors return [`AppError`]; this middleware (on the
+//! HTML areas, see `crate::routes`) turns any 4xx/5xx response without a body into a full page in the visitor's language, or, for htmx
 //! requests, into a toast swapped into the page's `#toasts` region.
 
 use actix_web::HttpResponse;
@@ -141,7 +141,6 @@ pub async fn pages(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let lang = super::negotiate_lang(req.head());
     let htmx = req.headers().get("HX-Request").is_some_and(|v| v == "true");
-    let api = super::csrf::is_api_path(req.path());
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
@@ -162,7 +161,7 @@ pub async fn pages(
         }
     };
     let status = res.status();
-    if api || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
         return Ok(res);
     }
     let has_body = !matches!(

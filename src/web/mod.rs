@@ -9,7 +9,6 @@ pub mod errors;
 pub mod headers;
 pub mod health;
 pub mod page;
-pub mod routes;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::db::types::ServiceKind;
 use crate::i18n::{self, Lang};
 use crate::web::auth::{ServiceAccess, SignedIn, Viewer};
 
@@ -88,8 +87,10 @@ pub struct PageCtx {
     pub has_logo: bool,
     /// Services for the switcher.
     pub services: Vec<NavService>,
-    /// The left menu.
+    /// The left menu as one list.
     pub menu: Vec<NavItem>,
+    /// The console menu in sections (empty elsewhere: the sidebar shows `menu`).
+    pub nav: Vec<crate::console::nav::NavPart>,
     /// The layout area.
     pub area: Area,
     /// The current path (for the language switcher's return).
@@ -117,6 +118,7 @@ impl PageCtx {
             has_logo: v.org.as_ref().is_some_and(|o| o.logo_path.is_some()),
             services: Vec::new(),
             menu: Vec::new(),
+            nav: Vec::new(),
             area: Area::Public,
             path: v.path.clone(),
             title: i18n::t(v.lang, title_key),
@@ -136,6 +138,7 @@ impl PageCtx {
             has_logo: false,
             services: Vec::new(),
             menu: Vec::new(),
+            nav: Vec::new(),
             area: Area::Public,
             path: path.to_string(),
             title: i18n::t(lang, title_key),
@@ -187,180 +190,13 @@ impl PageCtx {
         PageCtx::signed(s, title_key, Area::Account, None)
     }
 
-    /// Context for a service's console: the menu shows only what this user may open.
+    /// Context for a service's console: the menu (in sections, [`crate::console::nav`]) shows
+    /// only what this user may open.
     pub fn console(a: &ServiceAccess, title_key: &str) -> PageCtx {
         let code = a.service.code.as_str();
         let mut ctx = PageCtx::signed(&a.signed, title_key, Area::Console, Some(code));
-        let lang = a.viewer().lang;
-        let path = &a.viewer().path;
-        let mut menu = Vec::new();
-        let mut push = |href: String, key: &str, exact: bool| {
-            let active = if exact {
-                path == &href
-            } else {
-                path.starts_with(&href)
-            };
-            menu.push(NavItem {
-                label: i18n::t(lang, key),
-                href,
-                active,
-            });
-        };
-        if a.member.is_some() {
-            push(format!("/{code}/console/"), "nav.console.home", true);
-        }
-        if crate::tickets::console::access::TicketAgent::check(a).is_ok() {
-            push(format!("/{code}/console/tickets"), "ticket.list.nav", false);
-        }
-        if a.service.kind() == crate::db::types::ServiceKind::Consultation
-            && a.can_use_menu(crate::db::types::Menu::HelpCenter)
-        {
-            let features = a.service.features();
-            if features.faq {
-                push(
-                    format!("/{code}/console/help-center/faq"),
-                    "hc.nav.faq",
-                    false,
-                );
-            }
-            if features.notice {
-                push(
-                    format!("/{code}/console/help-center/notices"),
-                    "hc.nav.notices",
-                    false,
-                );
-            }
-            if a.is_service_admin() {
-                push(
-                    format!("/{code}/console/help-center/settings"),
-                    "hc.nav.settings",
-                    false,
-                );
-                push(
-                    format!("/{code}/console/help-center/member-integration"),
-                    "openapi.nav.member",
-                    false,
-                );
-            }
-        }
-        if a.is_service_admin() {
-            for tree in crate::categories::page::available_trees(&a.service) {
-                push(
-                    format!("/{code}/console/settings/categories/{}", tree.as_str()),
-                    crate::categories::page::title_key(tree),
-                    false,
-                );
-            }
-        }
-        if a.can_manage_agents() {
-            push(
-                format!("/{code}/console/settings/agents"),
-                "nav.console.agents",
-                false,
-            );
-            push(
-                format!("/{code}/console/settings/groups"),
-                "nav.console.groups",
-                false,
-            );
-        }
-        if a.is_service_admin() {
-            push(
-                format!("/{code}/console/settings/menu-access"),
-                "nav.console.menu_access",
-                false,
-            );
-        }
-        if a.is_service_admin() && a.service.kind() == ServiceKind::Consultation {
-            push(
-                format!("/{code}/console/settings/fields"),
-                "field.nav",
-                false,
-            );
-        }
-        if a.is_service_admin() {
-            push(
-                format!("/{code}/console/settings/triggers"),
-                "trigger.title",
-                false,
-            );
-            if a.service.kind() == ServiceKind::Consultation {
-                push(
-                    format!("/{code}/console/settings/surge-alert"),
-                    "surge.title",
-                    false,
-                );
-            }
-        }
-        if a.is_service_admin()
-            && a.service.kind() == ServiceKind::Consultation
-            && a.service.features().customer_info
-        {
-            push(
-                format!("/{code}/console/settings/customer-grades"),
-                "grade.title",
-                false,
-            );
-        }
-        if a.is_service_admin() && a.service.kind() == ServiceKind::Consultation {
-            push(
-                format!("/{code}/console/settings/mail-accounts"),
-                "imap.nav",
-                false,
-            );
-        }
-        if a.is_service_admin() {
-            push(
-                format!("/{code}/console/settings/mail-outbox"),
-                "outbox.nav",
-                false,
-            );
-        }
-        if a.is_service_admin() && a.service.features().ticket {
-            for (seg, key) in [
-                ("tickets", "ticket.settings.title"),
-                ("mail-layouts", "maillayout.title"),
-                ("templates", "template.title"),
-                ("forbidden-words", "forbidden.title"),
-            ] {
-                push(format!("/{code}/console/settings/{seg}"), key, false);
-            }
-        }
-        if a.is_service_admin()
-            && a.service.kind() == ServiceKind::Consultation
-            && a.service.features().customer_info
-        {
-            push(
-                format!("/{code}/console/settings/customer-info"),
-                "customerinfo.settings.title",
-                false,
-            );
-        }
-        if a.is_service_admin() {
-            push(
-                format!("/{code}/console/settings/dooray"),
-                "dooray.nav",
-                false,
-            );
-        }
-        if a.is_service_admin() {
-            push(
-                format!("/{code}/console/settings/authentication"),
-                "openapi.nav.authentication",
-                false,
-            );
-        }
-        if a.member.as_ref().is_some_and(|m| m.perm_view_logs) {
-            push(
-                format!("/{code}/console/settings/login-history"),
-                "nav.console.login_history",
-                false,
-            );
-        }
-        if a.member.is_some() && a.service.kind() == crate::db::types::ServiceKind::Consultation {
-            push(format!("/{code}/hc/"), "hc.go_to_help_center", true);
-        }
-        ctx.menu = menu;
+        ctx.nav = crate::console::nav::build(a);
+        ctx.menu = crate::console::nav::flatten(&ctx.nav);
         ctx
     }
 

@@ -16,6 +16,7 @@ mod automation;
 mod browser;
 mod categories;
 mod cli;
+mod console_shell;
 mod customer_info;
 mod dooray;
 mod fields;

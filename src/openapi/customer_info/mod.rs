@@ -20,10 +20,9 @@ use actix_web::web;
 
 /// Registers the settings pages and the ticket panel.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const S: &str = "/{service_id}/console/settings/customer-info";
+    const S: &str = "/settings/customer-info";
     let s = |rest: &str| format!("{S}{rest}");
-    const P: &str =
-        "/{service_id}/console/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}/customer-info";
+    const P: &str = "/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}/customer-info";
     cfg.route(S, web::get().to(pages::list_apis))
         .route(&s("/new"), web::get().to(pages::new_api))
         .route(&s("/new"), web::post().to(pages::create_api))
@@ -34,3 +33,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(P, web::get().to(panel::show_panel))
         .route(P, web::post().to(panel::run_lookup));
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entry: the customer-info APIs, where customer info is on.
+pub const NAV: &[NavEntry] = &[NavEntry {
+    section: Section::ExternalChannels,
+    path: "console/settings/customer-info",
+    label: "customerinfo.settings.title",
+    exact: false,
+    visible: |a| {
+        crate::tickets::console::consultation_admin(a) && a.service.features().customer_info
+    },
+}];

@@ -27,11 +27,56 @@ use actix_web::web;
 
 /// Registers the console routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const B: &str = "/{service_id}/console/tickets";
+    const B: &str = "/tickets";
     let p = |rest: &str| format!("{B}{rest}");
     cfg.route(B, web::get().to(list::console))
         .route(&p("/search"), web::get().to(list::search))
         .route(&p("/poll"), web::get().to(list::poll))
         .route(&p("/batch"), web::post().to(batch::batch))
         .route(&p("/{public_id}/star"), web::post().to(list::star));
+}
+
+use crate::console::nav::{NavEntry, Section};
+use crate::db::types::ServiceKind;
+
+/// The menu entries: the ticket list (for those who may open it) and the ticket settings.
+pub const NAV: &[NavEntry] = &[
+    NavEntry {
+        section: Section::Consultation,
+        path: "console/tickets",
+        label: "ticket.list.nav",
+        exact: false,
+        visible: |a| access::TicketAgent::check(a).is_ok(),
+    },
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/tickets",
+        label: "ticket.settings.title",
+        exact: false,
+        visible: ticket_settings,
+    },
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/templates",
+        label: "template.title",
+        exact: false,
+        visible: ticket_settings,
+    },
+    NavEntry {
+        section: Section::Ticket,
+        path: "console/settings/forbidden-words",
+        label: "forbidden.title",
+        exact: false,
+        visible: ticket_settings,
+    },
+];
+
+/// The ticket settings are for service administrators of services with tickets.
+pub fn ticket_settings(a: &crate::web::auth::ServiceAccess) -> bool {
+    a.is_service_admin() && a.service.features().ticket
+}
+
+/// Consultation services only, for service administrators.
+pub fn consultation_admin(a: &crate::web::auth::ServiceAccess) -> bool {
+    a.is_service_admin() && a.service.kind() == ServiceKind::Consultation
 }

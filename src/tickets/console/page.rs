@@ -200,6 +200,8 @@ pub struct ConsolePage {
     pub ctx: PageCtx,
     /// `/{service}/console/tickets`
     pub base: String,
+    /// Whether the viewer may create tickets (the "Create ticket" button).
+    pub can_create: bool,
     /// Views menu.
     pub menu: Vec<ViewLink>,
     /// Inflow mini-board.
@@ -728,6 +730,7 @@ pub async fn render(
     );
     let page = ConsolePage {
         ctx: PageCtx::console(a, "ticket.list.title"),
+        can_create: crate::tickets::detail::access::TicketStaff::admits(a).is_ok(),
         menu,
         board,
         my_status,

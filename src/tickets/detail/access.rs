@@ -59,6 +59,19 @@ impl TicketStaff {
         self.is_service_admin() || self.membership().is_some_and(|m| m.perm_forward)
     }
 
+    /// Whether a service member may work tickets (open, process and create them): the
+    /// ticket feature, the ticket permission (administrators always) and the Tickets menu.
+    pub fn admits(m: &ServiceAccess) -> Result<(), AppError> {
+        if !m.service.features().ticket {
+            return Err(AppError::Forbidden("ticket.detail.feature_off"));
+        }
+        let allowed = m.is_service_admin() || m.member.as_ref().is_some_and(|x| x.perm_ticket);
+        if !allowed {
+            return Err(AppError::Forbidden("ticket.detail.forbidden_perm"));
+        }
+        m.require_menu(Menu::Tickets)
+    }
+
     /// Fails with 403 unless the member administers the service.
     pub fn require_admin(&self) -> Result<(), AppError> {
         if self.is_service_admin() {
@@ -77,14 +90,7 @@ impl FromRequest for TicketStaff {
         let req = req.clone();
         Box::pin(async move {
             let m = ServiceMember::from_request(&req, &mut Payload::None).await?;
-            if !m.service.features().ticket {
-                return Err(AppError::Forbidden("ticket.detail.feature_off"));
-            }
-            let allowed = m.is_service_admin() || m.member.as_ref().is_some_and(|x| x.perm_ticket);
-            if !allowed {
-                return Err(AppError::Forbidden("ticket.detail.forbidden_perm"));
-            }
-            m.require_menu(Menu::Tickets)?;
+            TicketStaff::admits(&m)?;
             Ok(TicketStaff(m))
         })
     }

@@ -37,51 +37,45 @@ const PID: &str = "{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}";
 
 /// Registers the ticket page, its actions, manual creation and the processing settings.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let t = |rest: &str| format!("/{{service_id}}/console/tickets/{PID}{rest}");
-    cfg.route(
-        "/{service_id}/console/tickets/new",
-        web::get().to(create::new_ticket),
-    )
-    .route(
-        "/{service_id}/console/tickets/new",
-        web::post().to(create::create_ticket),
-    )
-    .route(&t(""), web::get().to(process::show_ticket))
-    .route(&t("/process"), web::post().to(process::process_ticket))
-    .route(&t("/preview"), web::post().to(process::preview_mail))
-    .route(&t("/fields"), web::post().to(fields::save_fields))
-    .route(&t("/pull"), web::post().to(assign::pull_ticket))
-    .route(&t("/forward"), web::post().to(assign::forward_ticket))
-    .route(&t("/complete"), web::post().to(assign::complete_ticket))
-    .route(&t("/spam/restore"), web::post().to(assign::restore_spam))
-    .route(&t("/spam/delete"), web::post().to(assign::delete_spam))
-    .route(
-        &t("/customer-tickets"),
-        web::get().to(panels::customer_tickets),
-    )
-    .route(&t("/templates"), web::get().to(panels::list_templates))
-    .route(
-        &t("/templates/{template_id}"),
-        web::get().to(panels::render_template),
-    )
-    .route(
-        &t("/attachments/{attachment_id}"),
-        web::get().to(panels::download),
-    )
-    .route(&t("/transfer"), web::get().to(transfer::transfer_form))
-    .route(&t("/transfer"), web::post().to(transfer::transfer_ticket))
-    .route(
-        "/{service_id}/console/settings/substitution-codes",
-        web::get().to(crate::tickets::substitution::list_codes),
-    )
-    .route(
-        "/{service_id}/console/settings/tickets",
-        web::get().to(crate::tickets::settings::edit_settings),
-    )
-    .route(
-        "/{service_id}/console/settings/tickets",
-        web::post().to(crate::tickets::settings::save_settings),
-    );
+    let t = |rest: &str| format!("/tickets/{PID}{rest}");
+    cfg.route("/tickets/new", web::get().to(create::new_ticket))
+        .route("/tickets/new", web::post().to(create::create_ticket))
+        .route(&t(""), web::get().to(process::show_ticket))
+        .route(&t("/process"), web::post().to(process::process_ticket))
+        .route(&t("/preview"), web::post().to(process::preview_mail))
+        .route(&t("/fields"), web::post().to(fields::save_fields))
+        .route(&t("/pull"), web::post().to(assign::pull_ticket))
+        .route(&t("/forward"), web::post().to(assign::forward_ticket))
+        .route(&t("/complete"), web::post().to(assign::complete_ticket))
+        .route(&t("/spam/restore"), web::post().to(assign::restore_spam))
+        .route(&t("/spam/delete"), web::post().to(assign::delete_spam))
+        .route(
+            &t("/customer-tickets"),
+            web::get().to(panels::customer_tickets),
+        )
+        .route(&t("/templates"), web::get().to(panels::list_templates))
+        .route(
+            &t("/templates/{template_id}"),
+            web::get().to(panels::render_template),
+        )
+        .route(
+            &t("/attachments/{attachment_id}"),
+            web::get().to(panels::download),
+        )
+        .route(&t("/transfer"), web::get().to(transfer::transfer_form))
+        .route(&t("/transfer"), web::post().to(transfer::transfer_ticket))
+        .route(
+            "/settings/substitution-codes",
+            web::get().to(crate::tickets::substitution::list_codes),
+        )
+        .route(
+            "/settings/tickets",
+            web::get().to(crate::tickets::settings::edit_settings),
+        )
+        .route(
+            "/settings/tickets",
+            web::post().to(crate::tickets::settings::save_settings),
+        );
     crate::mail::layouts::routes(cfg);
     crate::tickets::reply_templates::routes(cfg);
     crate::tickets::forbidden::routes(cfg);

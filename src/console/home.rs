@@ -35,7 +35,10 @@ pub struct ConsoleHome {
 
 /// `GET /{service_id}/console` → `/{service_id}/console/`
 pub async fn console_redirect(req: HttpRequest, m: ServiceMember) -> HttpResponse {
-    w::redirect(&req, &format!("/{}/console/", m.service.code))
+    w::redirect(
+        &req,
+        &format!("{}/", super::shell::console_base(&m.service.code)),
+    )
 }
 
 /// `GET /{service_id}/console/`
@@ -77,3 +80,14 @@ pub async fn console_home(m: ServiceMember) -> Result<HttpResponse, AppError> {
     };
     w::html(StatusCode::OK, &page)
 }
+
+use crate::console::nav::{NavEntry, Section};
+
+/// The menu entry of the home page (members of the service).
+pub const NAV: &[NavEntry] = &[NavEntry {
+    section: Section::Consultation,
+    path: "console/",
+    label: "nav.console.home",
+    exact: true,
+    visible: |a| a.member.is_some(),
+}];
