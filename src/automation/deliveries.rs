@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 
 use crate::AppState;
 use crate::db::schema::{triggers, webhook_deliveries};
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::mail::outbox::{self, backoff};
 use crate::tickets::mailer::MailEnv;
@@ -33,28 +34,17 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
 
-/// What a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryKind {
-    /// A signed JSON POST to a callback URL.
-    Callback,
-    /// A message to an incoming webhook.
-    Chat,
-    /// Mails to external addresses (`url` holds them, comma-separated).
-    Forward,
-    /// A notification mail (`url` lists the recipients; the body holds them with the texts).
-    Notify,
-}
-
-impl DeliveryKind {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryKind::Callback => "callback",
-            DeliveryKind::Chat => "chat",
-            DeliveryKind::Forward => "forward",
-            DeliveryKind::Notify => "notify",
-        }
+text_enum! {
+    /// What a delivery is.
+    DeliveryKind {
+        /// A signed JSON POST to a callback URL.
+        Callback => "callback",
+        /// A message to an incoming webhook.
+        Chat => "chat",
+        /// Mails to external addresses (`url` holds them, comma-separated).
+        Forward => "forward",
+        /// A notification mail (`url` lists the recipients; the body holds them with the texts).
+        Notify => "notify",
     }
 }
 

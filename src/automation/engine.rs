@@ -25,6 +25,7 @@ use crate::db::schema::{
     categories, customers, field_defs, group_members, service_members, services, ticket_entries,
     ticket_field_values, tickets, trigger_round_robin, users,
 };
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::help_center::content::html_to_text;
 use crate::services::model::Service;
@@ -34,22 +35,13 @@ thread_local! {
     static EVALUATING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What happened to the ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// It was created.
-    Created,
-    /// It was changed.
-    Updated,
-}
-
-impl Event {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Created => "created",
-            Event::Updated => "updated",
-        }
+text_enum! {
+    /// What happened to the ticket.
+    Event {
+        /// It was created.
+        Created => "created",
+        /// It was changed.
+        Updated => "updated",
     }
 }
 

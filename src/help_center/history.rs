@@ -284,7 +284,7 @@ pub async fn list(
             Row {
                 public_id: public_id.clone(),
                 subject: subject.clone(),
-                status: i18n::t(lang, s.customer_key()),
+                status: i18n::t(lang, s.label_key()),
                 status_code: s.as_str(),
                 created: local_display(tz, *created),
                 href: p.hc.href(&format!("/ticket/{public_id}/")),
@@ -595,7 +595,7 @@ async fn detail_page(
         hc: p.hc.clone(),
         public_id: t.public_id.clone(),
         subject: t.subject.clone(),
-        status: i18n::t(lang, s.customer_key()),
+        status: i18n::t(lang, s.label_key()),
         status_code: s.as_str(),
         created: local_display(tz, t.created_at),
         items,

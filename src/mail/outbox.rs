@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use super::smtp::{self, OutgoingMail, SmtpSettings};
 use crate::AppState;
 use crate::db::schema::mail_outbox;
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 
 /// Attempts before a transiently failing mail is marked failed.
@@ -33,28 +34,17 @@ const BATCH: i64 = 20;
 
 static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
 
-/// Where a queued mail stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxStatus {
-    /// Waiting to be sent (or to be retried).
-    Pending,
-    /// Claimed by a worker.
-    Sending,
-    /// Delivered to the relay.
-    Sent,
-    /// Given up: permanent refusal or too many attempts.
-    Failed,
-}
-
-impl OutboxStatus {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Sending => "sending",
-            OutboxStatus::Sent => "sent",
-            OutboxStatus::Failed => "failed",
-        }
+text_enum! {
+    /// Where a queued mail stands.
+    OutboxStatus {
+        /// Waiting to be sent (or to be retried).
+        Pending => "pending",
+        /// Claimed by a worker.
+        Sending => "sending",
+        /// Delivered to the relay.
+        Sent => "sent",
+        /// Given up: permanent refusal or too many attempts.
+        Failed => "failed",
     }
 }
 

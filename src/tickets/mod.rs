@@ -15,31 +15,12 @@ use crate::crypto::SecretKey;
 use crate::db::schema::{
     ticket_attachments, ticket_entries, ticket_events, ticket_field_values, tickets,
 };
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::fields::layout::FormField;
 use crate::fields::personal::store_value;
 use crate::fields::validate::StoredValue;
 use crate::help_center::attachments::StoredFile;
-
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The stored text.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-            /// Reads the stored text.
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($s => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 pub mod console;
 pub mod lifecycle;
@@ -53,30 +34,17 @@ pub mod substitution;
 
 text_enum! {
     /// Where a ticket stands (SPEC §4.1 status table).
-    Status {
+    Status label "inquiry.status." {
         /// Received, nobody has answered.
-        New = "new",
+        New => "new",
         /// Being handled.
-        Open = "open",
+        Open => "open",
         /// Answered, waiting for the customer.
-        Reply = "reply",
+        Reply => "reply",
         /// Solved (the customer may still follow up).
-        Solved = "solved",
+        Solved => "solved",
         /// Closed; no more follow-ups.
-        Closed = "closed",
-    }
-}
-
-impl Status {
-    /// The i18n key of the name customers see.
-    pub fn customer_key(self) -> &'static str {
-        match self {
-            Status::New => "inquiry.status.new",
-            Status::Open => "inquiry.status.open",
-            Status::Reply => "inquiry.status.reply",
-            Status::Solved => "inquiry.status.solved",
-            Status::Closed => "inquiry.status.closed",
-        }
+        Closed => "closed",
     }
 }
 
@@ -84,23 +52,23 @@ text_enum! {
     /// How a ticket came in.
     Channel {
         /// The help-center form on a computer.
-        Web = "web",
+        Web => "web",
         /// The help-center form on a phone.
-        MobileWeb = "mobile_web",
+        MobileWeb => "mobile_web",
         /// E-mail.
-        Email = "email",
+        Email => "email",
         /// Phone call recorded by an agent.
-        Phone = "phone",
+        Phone => "phone",
         /// The Open API.
-        Api = "api",
+        Api => "api",
         /// Created by an agent in the console ("Created").
-        Created = "created",
+        Created => "created",
         /// Transferred from a consultation service to issue management.
-        Transfer = "transfer",
+        Transfer => "transfer",
         /// A chat conversation converted to a ticket.
-        Chat = "chat",
+        Chat => "chat",
         /// Brought in by data migration.
-        Migrated = "migrated",
+        Migrated => "migrated",
     }
 }
 
@@ -108,13 +76,13 @@ text_enum! {
     /// Ticket priority.
     Priority {
         /// Low.
-        Low = "low",
+        Low => "low",
         /// Normal (the default).
-        Normal = "normal",
+        Normal => "normal",
         /// High.
-        High = "high",
+        High => "high",
         /// Urgent.
-        Urgent = "urgent",
+        Urgent => "urgent",
     }
 }
 
@@ -122,19 +90,19 @@ text_enum! {
     /// One item of a ticket's timeline.
     EntryKind {
         /// The customer's first message.
-        CustomerMessage = "customer_message",
+        CustomerMessage => "customer_message",
         /// A later customer message.
-        CustomerFollowup = "customer_followup",
+        CustomerFollowup => "customer_followup",
         /// An agent's answer.
-        AgentReply = "agent_reply",
+        AgentReply => "agent_reply",
         /// An answer that keeps the ticket on hold.
-        HoldReply = "hold_reply",
+        HoldReply => "hold_reply",
         /// An internal comment (never shown to customers).
-        Comment = "comment",
+        Comment => "comment",
         /// The internal resolution record (never shown to customers).
-        InternalResolution = "internal_resolution",
+        InternalResolution => "internal_resolution",
         /// A system event line.
-        SystemEvent = "system_event",
+        SystemEvent => "system_event",
     }
 }
 

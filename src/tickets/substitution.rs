@@ -209,7 +209,7 @@ impl Context {
                 .optional()?;
             ctx.set_text("groupName", name.unwrap_or_default());
         }
-        ctx.set_text("status", i18n::t(lang, ticket.status().customer_key()));
+        ctx.set_text("status", i18n::t(lang, ticket.status().label_key()));
         ctx.set_text(
             "createdAt",
             local_display(service_tz(service), ticket.created_at),
