@@ -922,7 +922,7 @@ fn summary_json(t: &Ticket, names: &CategoryNames, lang: Lang, tz: chrono_tz::Tz
         "categoryName": names.leaf(t.category_id),
         "categoryFullName": names.full(t.category_id),
         "status": t.status,
-        "statusName": status_name(&t.status, lang),
+        "statusName": status_name(t.status.as_str(), lang),
         "content": null,
         "createdDt": millis(t.created_at),
         "updatedDt": millis(t.updated_at),

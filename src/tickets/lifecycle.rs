@@ -698,11 +698,7 @@ pub fn restore_spam(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         return Err(LifecycleError::NotAllowed);
     }
     claim(conn, t)?;
-    let back = t
-        .spam_prev_status
-        .as_deref()
-        .and_then(Status::parse)
-        .unwrap_or(Status::Open);
+    let back = t.spam_prev_status.unwrap_or(Status::Open);
     diesel::update(tickets::table.filter(tickets::id.eq(t.id)))
         .set((
             tickets::is_spam.eq(false),

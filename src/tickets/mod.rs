@@ -136,12 +136,12 @@ pub struct Ticket {
     pub customer_id: Option<i64>,
     /// Intake type.
     pub category_id: Option<i64>,
-    /// Status text (see [`Status`]).
-    pub status: String,
-    /// Priority text (see [`Priority`]).
-    pub priority: String,
-    /// Channel text (see [`Channel`]).
-    pub channel: String,
+    /// Status.
+    pub status: Status,
+    /// Priority.
+    pub priority: Priority,
+    /// Channel.
+    pub channel: Channel,
     /// The customer's language.
     pub lang: String,
     /// Subject.
@@ -154,14 +154,14 @@ pub struct Ticket {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
-    /// Transfer sub-state text (see [`lifecycle::TransferState`]).
-    pub transfer_state: String,
-    /// Internal-resolution reason text (see [`lifecycle::InternalReason`]).
-    pub internal_reason: Option<String>,
+    /// Transfer sub-state.
+    pub transfer_state: lifecycle::TransferState,
+    /// Internal-resolution reason.
+    pub internal_reason: Option<lifecycle::InternalReason>,
     /// In the spam box.
     pub is_spam: bool,
     /// The status to restore when taken out of the spam box.
-    pub spam_prev_status: Option<String>,
+    pub spam_prev_status: Option<Status>,
     /// Resolution type.
     pub resolution_category_id: Option<i64>,
     /// The agent who created it manually (or transferred it).
@@ -181,23 +181,22 @@ pub struct Ticket {
 impl Ticket {
     /// The transfer sub-state.
     pub fn transfer_state(&self) -> lifecycle::TransferState {
-        lifecycle::TransferState::parse(&self.transfer_state)
-            .unwrap_or(lifecycle::TransferState::None)
+        self.transfer_state
     }
 
-    /// The channel (unknown text reads as `web`).
+    /// The channel.
     pub fn channel(&self) -> Channel {
-        Channel::parse(&self.channel).unwrap_or(Channel::Web)
+        self.channel
     }
 
-    /// The priority (unknown text reads as `normal`).
+    /// The priority.
     pub fn priority(&self) -> Priority {
-        Priority::parse(&self.priority).unwrap_or(Priority::Normal)
+        self.priority
     }
 
-    /// The status (unknown text reads as `open`).
+    /// The status.
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Open)
+        self.status
     }
 
     /// A ticket by internal key within a service.

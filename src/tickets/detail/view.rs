@@ -986,8 +986,6 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
             .unwrap_or_else(|| t.lang.clone()),
         reason: t
             .internal_reason
-            .as_deref()
-            .and_then(InternalReason::parse)
             .map(|r| i18n::t(lang, r.label_key()))
             .unwrap_or_default(),
         origin: l.origin.as_ref().map(|(svc, o, _, _)| TicketLink {
@@ -1080,7 +1078,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
     let priority = sub
         .map(|p| p.one("priority"))
         .filter(|p| Priority::parse(p).is_some())
-        .unwrap_or_else(|| t.priority.clone());
+        .unwrap_or_else(|| t.priority.to_string());
     let mails = lifecycle::mails_customer(t, service.kind());
     let mail_note = match (&l.customer, mails) {
         (_, false) => i18n::t(lang, "ticket.detail.mail_none_for_ticket"),
