@@ -198,3 +198,93 @@ text_enum! {
         Guide => "guide",
     }
 }
+
+/// Declares a newtype over an `i64` key stored in a `BigInt` column, so ids of different
+/// tables cannot be swapped in a signature. It serialises and displays as the bare number and
+/// converts to and from diesel `BigInt` on every backend.
+macro_rules! id_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            ::serde::Serialize, ::serde::Deserialize,
+            ::diesel::expression::AsExpression, ::diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = ::diesel::sql_types::BigInt)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// The bare key.
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl<DB> ::diesel::serialize::ToSql<::diesel::sql_types::BigInt, DB> for $name
+        where
+            DB: ::diesel::backend::Backend,
+            i64: ::diesel::serialize::ToSql<::diesel::sql_types::BigInt, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut ::diesel::serialize::Output<'b, '_, DB>,
+            ) -> ::diesel::serialize::Result {
+                <i64 as ::diesel::serialize::ToSql<::diesel::sql_types::BigInt, DB>>::to_sql(
+                    &self.0, out,
+                )
+            }
+        }
+
+        impl<DB> ::diesel::deserialize::FromSql<::diesel::sql_types::BigInt, DB> for $name
+        where
+            DB: ::diesel::backend::Backend,
+            i64: ::diesel::deserialize::FromSql<::diesel::sql_types::BigInt, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> ::diesel::deserialize::Result<Self> {
+                <i64 as ::diesel::deserialize::FromSql<::diesel::sql_types::BigInt, DB>>::from_sql(
+                    bytes,
+                )
+                .map($name)
+            }
+        }
+    };
+}
+
+id_newtype! {
+    /// The key of a service.
+    ServiceId
+}
+
+id_newtype! {
+    /// The internal key of a ticket (not its public `T…` ID).
+    TicketId
+}
+
+id_newtype! {
+    /// The key of a user (an agent or administrator account).
+    UserId
+}
+
+id_newtype! {
+    /// The key of a customer record.
+    CustomerId
+}

@@ -23,6 +23,7 @@ use diesel::prelude::*;
 use crate::AppState;
 use crate::customers::normalize_email;
 use crate::db::schema::{customers, mail_outbox, ticket_attachments, ticket_entries, tickets};
+use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Attachment, StoredFile, check_files};
@@ -715,7 +716,8 @@ pub async fn follow_up(
         .state
         .db
         .write(move |c| {
-            let fresh = Ticket::find(c, sid, tid)?.ok_or(AppError::NotFound)?;
+            let fresh =
+                Ticket::find(c, ServiceId(sid), TicketId(tid))?.ok_or(AppError::NotFound)?;
             Ok(lifecycle::customer_followup(
                 c, &fresh, &body, &stored, None,
             ))
@@ -746,7 +748,7 @@ pub async fn follow_up(
             let t = v
                 .state
                 .db
-                .read(move |c| Ok(Ticket::find(c, sid, tid)?))
+                .read(move |c| Ok(Ticket::find(c, ServiceId(sid), TicketId(tid))?))
                 .await?
                 .ok_or(AppError::NotFound)?;
             let page = detail_page(&v, &p, &t, text, errors, false).await?;

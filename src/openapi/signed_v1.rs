@@ -17,6 +17,7 @@ use crate::db::schema::{
     api_additions, api_ticket_meta, customers as cust, field_defs, tickets as tk,
 };
 use crate::db::types::CategoryTree;
+use crate::db::types::{CustomerId, ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::layout::{FieldFailure, FormDefinition, customer_form};
@@ -717,7 +718,8 @@ pub fn open_ticket(
     let atts = tickets::attachments_of(conn, created.id)?;
     files::link_ticket_uploads(conn, &p.uploads, &atts)?;
     insert_meta(conn, service.id, created.id, meta)?;
-    let t = Ticket::find(conn, service.id, created.id)?.ok_or(ApiError::NotFound)?;
+    let t = Ticket::find(conn, ServiceId(service.id), TicketId(created.id))?
+        .ok_or(ApiError::NotFound)?;
     Ok((t, atts))
 }
 
@@ -732,7 +734,7 @@ pub fn queue_api_receipt(
 ) -> Result<bool, AppError> {
     let Some(customer) = t
         .customer_id
-        .map(|id| customers::Customer::find(conn, service.id, id))
+        .map(|id| customers::Customer::find(conn, ServiceId(service.id), CustomerId(id)))
         .transpose()?
         .flatten()
     else {

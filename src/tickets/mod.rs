@@ -16,6 +16,7 @@ use crate::db::schema::{
     ticket_attachments, ticket_entries, ticket_events, ticket_field_values, tickets,
 };
 use crate::db::types::text_enum;
+use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::fields::layout::FormField;
 use crate::fields::personal::store_value;
@@ -200,7 +201,11 @@ impl Ticket {
     }
 
     /// A ticket by internal key within a service.
-    pub fn find(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Ticket>> {
+    pub fn find(
+        conn: &mut DbConn,
+        service_id: ServiceId,
+        id: TicketId,
+    ) -> QueryResult<Option<Ticket>> {
         tickets::table
             .filter(tickets::service_id.eq(service_id))
             .filter(tickets::id.eq(id))

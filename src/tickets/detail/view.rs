@@ -19,6 +19,7 @@ use crate::db::schema::{
     users,
 };
 use crate::db::types::{CategoryTree, ServiceKind};
+use crate::db::types::{CustomerId, ServiceId};
 use crate::error::AppError;
 use crate::fields::layout::{LayoutScope, agent_form, customer_form, layout_of};
 use crate::fields::model::{AgentPermission, FieldDef, SystemField};
@@ -587,7 +588,7 @@ fn load(
     let attachments = attachments_of(conn, ticket.id)?;
     let values = field_values_of(conn, ticket.id)?;
     let customer = match ticket.customer_id {
-        Some(id) => Customer::find(conn, service.id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(service.id), CustomerId(id))?,
         None => None,
     };
     let group_order: Vec<(i64, String)> = agent_groups::table
