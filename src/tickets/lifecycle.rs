@@ -448,7 +448,7 @@ pub fn process(conn: &mut DbConn, t: &Ticket, input: &ProcessInput<'_>) -> Resul
                     tickets::solved_at.eq(Some(t_now)),
                     tickets::internal_reason.eq(Some(reason.as_str())),
                     tickets::is_spam.eq(spam),
-                    tickets::spam_prev_status.eq(spam.then(|| t.status.clone())),
+                    tickets::spam_prev_status.eq(spam.then_some(t.status)),
                 ))
                 .execute(conn)?;
             record_event(
