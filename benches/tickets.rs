@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use opencontact::db::schema::tickets;
+use opencontact::db::types::{CustomerId, ServiceId};
 use opencontact::i18n::Lang;
 use opencontact::org::model::SetupInput;
 use opencontact::services::model::Service;
@@ -124,7 +125,13 @@ fn measure_open(db: &Db, service_id: i64, ids: &[String], n: usize) -> Stats {
             .expect("events");
         let customer = ticket
             .customer_id
-            .map(|c| opencontact::customers::Customer::find(&mut conn, service_id, c))
+            .map(|c| {
+                opencontact::customers::Customer::find(
+                    &mut conn,
+                    ServiceId(service_id),
+                    CustomerId(c),
+                )
+            })
             .transpose()
             .expect("customer");
         assert!(!entries.is_empty() && customer.is_some());

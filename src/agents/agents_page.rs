@@ -16,6 +16,7 @@ use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::console::shell::settings_base;
 use crate::db::schema::users;
 use crate::db::types::{Role, TokenPurpose};
+use crate::db::types::{ServiceId, UserId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
@@ -460,13 +461,16 @@ pub async fn add_agent_form(
                     .into_iter()
                     .filter(|u| u.active)
                 {
-                    let member = Member::find(c, sid, u.id)?.is_some();
+                    let member = Member::find(c, ServiceId(sid), UserId(u.id))?.is_some();
                     candidates.push(candidate(&u, member));
                 }
             }
             let chosen = match chosen_id {
-                Some(id) => match User::find(c, id)?.filter(|u| u.active) {
-                    Some(u) => Some(candidate(&u, Member::find(c, sid, id)?.is_some())),
+                Some(id) => match User::find(c, UserId(id))?.filter(|u| u.active) {
+                    Some(u) => Some(candidate(
+                        &u,
+                        Member::find(c, ServiceId(sid), UserId(id))?.is_some(),
+                    )),
                     None => None,
                 },
                 None => None,
@@ -524,12 +528,16 @@ pub async fn add_agent(
         .db
         .write(move |c| {
             let mut errors = FormErrors::new(lang);
-            let Some(user) = user_id.map(|id| User::find(c, id)).transpose()?.flatten() else {
+            let Some(user) = user_id
+                .map(|id| User::find(c, UserId(id)))
+                .transpose()?
+                .flatten()
+            else {
                 return Err(AppError::NotFound);
             };
             if !user.active {
                 errors.add("user_id", "agent.inactive_member");
-            } else if Member::find(c, sid, user.id)?.is_some() {
+            } else if Member::find(c, ServiceId(sid), UserId(user.id))?.is_some() {
                 errors.add("user_id", "agent.already_member");
             }
             let role = read_role(&f2, &mut errors);
@@ -570,9 +578,12 @@ pub async fn add_agent(
                 .state
                 .db
                 .read(move |c| {
-                    let chosen = User::find(c, uid)?
+                    let chosen = User::find(c, UserId(uid))?
                         .map(|u| {
-                            Ok::<_, AppError>(candidate(&u, Member::find(c, sid, uid)?.is_some()))
+                            Ok::<_, AppError>(candidate(
+                                &u,
+                                Member::find(c, ServiceId(sid), UserId(uid))?.is_some(),
+                            ))
                         })
                         .transpose()?;
                     Ok((chosen, Group::of_service(c, sid)?))
@@ -836,8 +847,9 @@ fn load_agent(
     service_id: i64,
     user_id: i64,
 ) -> Result<(User, Member), AppError> {
-    let member = Member::find(conn, service_id, user_id)?.ok_or(AppError::NotFound)?;
-    let user = User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    let member =
+        Member::find(conn, ServiceId(service_id), UserId(user_id))?.ok_or(AppError::NotFound)?;
+    let user = User::find(conn, UserId(user_id))?.ok_or(AppError::NotFound)?;
     Ok((user, member))
 }
 

@@ -21,6 +21,7 @@ use crate::console::shell::settings_base;
 use crate::db::DbConn;
 use crate::db::schema::{menu_access, menu_restrictions, service_members, users};
 use crate::db::types::Menu;
+use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
@@ -209,7 +210,7 @@ pub fn save(
                 .map(|u| (*u, "menu_unrestricted", &restricted, &allowed)),
         );
     for (uid, operation, from, to) in changes {
-        let Some(target) = User::find(conn, uid)? else {
+        let Some(target) = User::find(conn, UserId(uid))? else {
             continue;
         };
         crate::org::audit::record(

@@ -10,6 +10,7 @@ use crate::db::schema::{
 };
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::Role;
+use crate::db::types::{ServiceId, UserId};
 use crate::db::{DbConn, now};
 use crate::services::model::Service;
 
@@ -66,7 +67,11 @@ impl Member {
     }
 
     /// The membership of a user in a service.
-    pub fn find(conn: &mut DbConn, service_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
+    pub fn find(
+        conn: &mut DbConn,
+        service_id: ServiceId,
+        user_id: UserId,
+    ) -> QueryResult<Option<Member>> {
         service_members::table
             .filter(service_members::service_id.eq(service_id))
             .filter(service_members::user_id.eq(user_id))

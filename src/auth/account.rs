@@ -10,6 +10,7 @@ use crate::auth::users::{User, is_valid_email, validate_name, validate_password}
 use crate::db::now;
 use crate::db::refuse;
 use crate::db::schema::{service_members, users};
+use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::auth::{SESSION_STAMP, password_stamp};
@@ -234,7 +235,7 @@ pub async fn change_password(
                 return refuse(errors);
             }
             User::set_password(c, user.id, &form.password)?;
-            Ok(User::find(c, user.id)?.ok_or(AppError::NotFound)?)
+            Ok(User::find(c, UserId(user.id))?.ok_or(AppError::NotFound)?)
         })
         .await?;
     match result {

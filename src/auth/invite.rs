@@ -9,6 +9,7 @@ use crate::auth::tokens;
 use crate::auth::users::{NewUser, User};
 use crate::db::DbConn;
 use crate::db::types::TokenPurpose;
+use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::mail::outbox::{self, NewMail};
@@ -46,7 +47,7 @@ pub fn invite_member(conn: &mut DbConn, new: &NewUser) -> Result<(User, String),
         },
     )?;
     let token = tokens::issue(conn, id, TokenPurpose::Invite)?;
-    let user = User::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
     Ok((user, token))
 }
 

@@ -8,6 +8,7 @@ use askama::Template;
 use crate::auth::history;
 use crate::auth::users::User;
 use crate::db::types::LoginEventKind;
+use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::org::model::{SetupInput, needs_setup};
@@ -91,7 +92,7 @@ pub async fn run_setup(
                         &ua,
                     )?;
                     Ok(Some(Ok(
-                        User::find(conn, admin_id)?.ok_or(AppError::NotFound)?
+                        User::find(conn, UserId(admin_id))?.ok_or(AppError::NotFound)?
                     )))
                 }
                 Err(errors) => Ok(Some(Err(errors))),

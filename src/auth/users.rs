@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::users;
 use crate::db::search::{contains_pattern, lower};
+use crate::db::types::UserId;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -63,9 +64,9 @@ pub struct NewUser {
 
 impl User {
     /// By id.
-    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
         users::table
-            .find(id)
+            .find(id.get())
             .select(User::as_select())
             .first(conn)
             .optional()

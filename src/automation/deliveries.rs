@@ -20,6 +20,7 @@ use sha2::Sha256;
 use crate::AppState;
 use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::{triggers, webhook_deliveries};
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::tickets::mailer::MailEnv;
 
@@ -43,28 +44,17 @@ pub const QUEUE: QueueTable = QueueTable {
     error_limit: 500,
 };
 
-/// What a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryKind {
-    /// A signed JSON POST to a callback URL.
-    Callback,
-    /// A message to an incoming webhook.
-    Chat,
-    /// Mails to external addresses (`url` holds them, comma-separated).
-    Forward,
-    /// A notification mail (`url` lists the recipients; the body holds them with the texts).
-    Notify,
-}
-
-impl DeliveryKind {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryKind::Callback => "callback",
-            DeliveryKind::Chat => "chat",
-            DeliveryKind::Forward => "forward",
-            DeliveryKind::Notify => "notify",
-        }
+text_enum! {
+    /// What a delivery is.
+    DeliveryKind {
+        /// A signed JSON POST to a callback URL.
+        Callback => "callback",
+        /// A message to an incoming webhook.
+        Chat => "chat",
+        /// Mails to external addresses (`url` holds them, comma-separated).
+        Forward => "forward",
+        /// A notification mail (`url` lists the recipients; the body holds them with the texts).
+        Notify => "notify",
     }
 }
 

@@ -25,6 +25,7 @@ use crate::db::schema::{
     categories, customers, field_defs, group_members, service_members, services, ticket_entries,
     ticket_field_values, tickets, trigger_round_robin, users,
 };
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::help_center::content::html_to_text;
 use crate::services::model::Service;
@@ -35,22 +36,13 @@ thread_local! {
     static EVALUATING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What happened to the ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// It was created.
-    Created,
-    /// It was changed.
-    Updated,
-}
-
-impl Event {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Created => "created",
-            Event::Updated => "updated",
-        }
+text_enum! {
+    /// What happened to the ticket.
+    Event {
+        /// It was created.
+        Created => "created",
+        /// It was changed.
+        Updated => "updated",
     }
 }
 
@@ -166,11 +158,11 @@ impl Snapshot {
             id: row.id,
             service_id: row.service_id,
             public_id: row.public_id.clone(),
-            status: row.status.clone(),
+            status: row.status.to_string(),
             intake_type: row.category_id,
             resolution_type: row.resolution_category_id,
-            channel: row.channel.clone(),
-            priority: row.priority.clone(),
+            channel: row.channel.to_string(),
+            priority: row.priority.to_string(),
             group: row.group_id,
             assignee: row.assignee_id,
             subject: row.subject.clone(),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{trigger_firings, triggers};
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 
 /// What a condition row looks at.
@@ -38,52 +39,25 @@ pub const LISTED_TARGETS: &[&str] = &[
     "customer_grade",
 ];
 
-/// How a condition row compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    /// The value equals.
-    Equals,
-    /// The value differs.
-    NotEquals,
-    /// The value changed in this update (any new value).
-    Changed,
-    /// The value changed in this update to the given value.
-    ChangedTo,
-    /// The text contains (case-insensitive).
-    Contains,
-    /// The text does not contain (case-insensitive).
-    NotContains,
+text_enum! {
+    /// How a condition row compares.
+    Op {
+        /// The value equals.
+        Equals => "equals",
+        /// The value differs.
+        NotEquals => "not_equals",
+        /// The value changed in this update (any new value).
+        Changed => "changed",
+        /// The value changed in this update to the given value.
+        ChangedTo => "changed_to",
+        /// The text contains (case-insensitive).
+        Contains => "contains",
+        /// The text does not contain (case-insensitive).
+        NotContains => "not_contains",
+    }
 }
 
 impl Op {
-    /// Every operator, in the order the form offers them.
-    pub const ALL: &'static [Op] = &[
-        Op::Equals,
-        Op::NotEquals,
-        Op::Changed,
-        Op::ChangedTo,
-        Op::Contains,
-        Op::NotContains,
-    ];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Equals => "equals",
-            Op::NotEquals => "not_equals",
-            Op::Changed => "changed",
-            Op::ChangedTo => "changed_to",
-            Op::Contains => "contains",
-            Op::NotContains => "not_contains",
-        }
-    }
-
-    /// Reads the stored text.
-    pub fn parse(s: &str) -> Option<Op> {
-        Op::ALL.iter().copied().find(|o| o.as_str() == s)
-    }
-
     /// Whether the operator needs a value.
     pub fn needs_value(self) -> bool {
         self != Op::Changed

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{customer_grade_rules, customer_grades, customers};
 use crate::db::search::{contains_pattern, lower};
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::tickets::Ticket;
 use crate::web::FormErrors;
@@ -36,53 +37,21 @@ pub const PALETTE: &[&str] = &[
     "black",
 ];
 
-/// The key a rule identifies customers by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyType {
-    /// The customer's e-mail address.
-    Email,
-    /// The customer's phone number.
-    Phone,
-    /// The customer number issued by OpenContact (`C…`).
-    CustomerNo,
-    /// The member ID (user code) of a member-integrated help center.
-    MemberId,
+text_enum! {
+    /// The key a rule identifies customers by.
+    KeyType label "grade.key." {
+        /// The customer's e-mail address.
+        Email => "email",
+        /// The customer's phone number.
+        Phone => "phone",
+        /// The customer number issued by OpenContact (`C…`).
+        CustomerNo => "customer_no",
+        /// The member ID (user code) of a member-integrated help center.
+        MemberId => "member_id",
+    }
 }
 
 impl KeyType {
-    /// Every key type, in the order the form offers them.
-    pub const ALL: &'static [KeyType] = &[
-        KeyType::Email,
-        KeyType::Phone,
-        KeyType::CustomerNo,
-        KeyType::MemberId,
-    ];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyType::Email => "email",
-            KeyType::Phone => "phone",
-            KeyType::CustomerNo => "customer_no",
-            KeyType::MemberId => "member_id",
-        }
-    }
-
-    /// Reads the stored text.
-    pub fn parse(s: &str) -> Option<KeyType> {
-        KeyType::ALL.iter().copied().find(|k| k.as_str() == s)
-    }
-
-    /// The i18n key of its name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            KeyType::Email => "grade.key.email",
-            KeyType::Phone => "grade.key.phone",
-            KeyType::CustomerNo => "grade.key.customer_no",
-            KeyType::MemberId => "grade.key.member_id",
-        }
-    }
-
     /// The canonical form of a value for matching (empty: nothing to match).
     pub fn normalize(self, value: &str) -> String {
         let v = value.trim();

@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::customers;
+use crate::db::types::{CustomerId, ServiceId};
 use crate::db::{DbConn, now};
 
 /// A customer of one service.
@@ -52,7 +53,11 @@ pub fn normalize_email(email: &str) -> String {
 
 impl Customer {
     /// A customer by key within a service.
-    pub fn find(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Customer>> {
+    pub fn find(
+        conn: &mut DbConn,
+        service_id: ServiceId,
+        id: CustomerId,
+    ) -> QueryResult<Option<Customer>> {
         customers::table
             .filter(customers::service_id.eq(service_id))
             .filter(customers::id.eq(id))

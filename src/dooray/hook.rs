@@ -29,6 +29,7 @@ use super::model::{self, Org, Project, Task, WorkflowClass, body_to_html, is_bla
 use crate::AppState;
 use crate::db::DbConn;
 use crate::db::refuse;
+use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
 use crate::openapi::envelope::{ApiError, ApiResult, ok_null};
 use crate::services::model::Service;
@@ -158,7 +159,7 @@ fn workflow_changed(c: &mut DbConn, sid: i64, tasks: &[Task], v: &Value) -> Resu
         if !task.active {
             continue;
         }
-        let Some(ticket) = Ticket::find(c, sid, task.ticket_id)? else {
+        let Some(ticket) = Ticket::find(c, ServiceId(sid), TicketId(task.ticket_id))? else {
             continue;
         };
         match lifecycle::dooray_progress(c, &ticket, state_of(class)) {

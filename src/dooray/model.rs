@@ -16,6 +16,7 @@ use crate::db::schema::{
     dooray_comments, dooray_member_keys, dooray_orgs, dooray_projects, dooray_settings,
     dooray_tasks,
 };
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::help_center::content::{html_to_text, sanitize_html};
 use crate::i18n::Lang;
@@ -753,49 +754,17 @@ pub fn clear_member_key(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryRe
     Ok(())
 }
 
-/// The Dooray! workflow classes a task moves through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkflowClass {
-    /// Waiting (backlog).
-    Backlog,
-    /// Registered ("to do").
-    Registered,
-    /// In progress.
-    Working,
-    /// Done.
-    Closed,
-}
-
-impl WorkflowClass {
-    /// Reads Dooray's class name.
-    pub fn parse(s: &str) -> Option<WorkflowClass> {
-        match s {
-            "backlog" => Some(WorkflowClass::Backlog),
-            "registered" => Some(WorkflowClass::Registered),
-            "working" => Some(WorkflowClass::Working),
-            "closed" => Some(WorkflowClass::Closed),
-            _ => None,
-        }
-    }
-
-    /// Dooray's class name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkflowClass::Backlog => "backlog",
-            WorkflowClass::Registered => "registered",
-            WorkflowClass::Working => "working",
-            WorkflowClass::Closed => "closed",
-        }
-    }
-
-    /// The i18n key of the class's name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            WorkflowClass::Backlog => "dooray.workflow.backlog",
-            WorkflowClass::Registered => "dooray.workflow.registered",
-            WorkflowClass::Working => "dooray.workflow.working",
-            WorkflowClass::Closed => "dooray.workflow.closed",
-        }
+text_enum! {
+    /// The Dooray! workflow classes a task moves through.
+    WorkflowClass label "dooray.workflow." {
+        /// Waiting (backlog).
+        Backlog => "backlog",
+        /// Registered ("to do").
+        Registered => "registered",
+        /// In progress.
+        Working => "working",
+        /// Done.
+        Closed => "closed",
     }
 }
 

@@ -30,6 +30,7 @@ use super::model::{
 };
 use crate::agents::form::Pairs;
 use crate::db::schema::dooray_tasks;
+use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
 use crate::help_center::content::sanitize_html;
 use crate::i18n::{self, Lang};
@@ -465,7 +466,8 @@ pub async fn transfer_ticket(
         .state
         .db
         .write(move |c| {
-            let fresh = Ticket::find(c, sid, ticket_id)?.ok_or(AppError::NotFound)?;
+            let fresh =
+                Ticket::find(c, ServiceId(sid), TicketId(ticket_id))?.ok_or(AppError::NotFound)?;
             let task_id = Task::insert(c, &new)?;
             let label = if new.task_number.is_empty() {
                 new.post_ref.clone()

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{field_defs, field_layouts};
 use crate::db::search::lower;
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
@@ -39,36 +40,7 @@ pub const MAX_CUSTOM_FIELDS: i64 = 200;
 /// Longest default value, in characters.
 pub const MAX_DEFAULT: usize = 1000;
 
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable code (database, forms, Open API).
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            /// Parses a stored or submitted code.
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-code_enum! {
+text_enum! {
     /// Who fills a field in.
     Audience {
         /// The customer, on the help-center inquiry form (agents for other channels).
@@ -78,7 +50,7 @@ code_enum! {
     }
 }
 
-code_enum! {
+text_enum! {
     /// Control types; the codes are the Open API's `type` values (API.md §5.1).
     Control {
         /// Single-line text box.
@@ -106,7 +78,7 @@ code_enum! {
     }
 }
 
-code_enum! {
+text_enum! {
     /// Who may edit an agent field's value.
     AgentPermission {
         /// Service administrators only.
@@ -116,7 +88,7 @@ code_enum! {
     }
 }
 
-code_enum! {
+text_enum! {
     /// The built-in fields. Their codes are the Open API's system field codes (API.md §5.2).
     SystemField {
         /// Intake type (the category of the inquiry); always first on customer forms.

@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::agents::form::Pairs;
+use crate::db::types::text_enum;
 use crate::i18n::Lang;
 use crate::services::model::Service;
 use crate::web::FormErrors;
@@ -20,39 +21,13 @@ pub const MAX_BODY: usize = 100_000;
 /// Longest name of a heading, tag or template.
 pub const MAX_NAME: usize = 50;
 
-/// A document's publication state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocStatus {
-    /// Saved, not public (agents write these).
-    Draft,
-    /// Public (administrators publish).
-    Published,
-}
-
-impl DocStatus {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocStatus::Draft => "draft",
-            DocStatus::Published => "published",
-        }
-    }
-
-    /// Parses a stored or submitted code.
-    pub fn parse(s: &str) -> Option<DocStatus> {
-        match s {
-            "draft" => Some(DocStatus::Draft),
-            "published" => Some(DocStatus::Published),
-            _ => None,
-        }
-    }
-
-    /// The label key.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            DocStatus::Draft => "hc.status.draft",
-            DocStatus::Published => "hc.status.published",
-        }
+text_enum! {
+    /// A document's publication state.
+    DocStatus label "hc.status." {
+        /// Saved, not public (agents write these).
+        Draft => "draft",
+        /// Public (administrators publish).
+        Published => "published",
     }
 }
 

@@ -23,6 +23,7 @@ use diesel::prelude::*;
 use crate::AppState;
 use crate::customers::normalize_email;
 use crate::db::schema::{customers, mail_outbox, ticket_attachments, ticket_entries, tickets};
+use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Attachment, StoredFile, check_files};
@@ -284,7 +285,7 @@ pub async fn list(
             Row {
                 public_id: public_id.clone(),
                 subject: subject.clone(),
-                status: i18n::t(lang, s.customer_key()),
+                status: i18n::t(lang, s.label_key()),
                 status_code: s.as_str(),
                 created: local_display(tz, *created),
                 href: p.hc.href(&format!("/ticket/{public_id}/")),
@@ -591,7 +592,7 @@ async fn detail_page(
         hc: p.hc.clone(),
         public_id: t.public_id.clone(),
         subject: t.subject.clone(),
-        status: i18n::t(lang, s.customer_key()),
+        status: i18n::t(lang, s.label_key()),
         status_code: s.as_str(),
         created: local_display(tz, t.created_at),
         items,
@@ -711,7 +712,8 @@ pub async fn follow_up(
         .state
         .db
         .write(move |c| {
-            let fresh = Ticket::find(c, sid, tid)?.ok_or(AppError::NotFound)?;
+            let fresh =
+                Ticket::find(c, ServiceId(sid), TicketId(tid))?.ok_or(AppError::NotFound)?;
             Ok(lifecycle::customer_followup(
                 c, &fresh, &body, &stored, None,
             ))
@@ -742,7 +744,7 @@ pub async fn follow_up(
             let t = v
                 .state
                 .db
-                .read(move |c| Ok(Ticket::find(c, sid, tid)?))
+                .read(move |c| Ok(Ticket::find(c, ServiceId(sid), TicketId(tid))?))
                 .await?
                 .ok_or(AppError::NotFound)?;
             let page = detail_page(&v, &p, &t, text, errors, false).await?;

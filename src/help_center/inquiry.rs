@@ -28,7 +28,6 @@ use crate::help_center::attachments::{
 };
 use crate::help_center::portal::{HcCtx, Portal};
 use crate::i18n::{self, Lang};
-use crate::mail::outbox;
 use crate::org::info::UPLOADS_DIR;
 use crate::tickets::Channel;
 use crate::tickets::intake::{self, Intake, Receipt};

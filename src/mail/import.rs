@@ -34,13 +34,13 @@ use futures_util::TryStreamExt;
 use super::accounts::MailAccount;
 use super::decode::{self, Decoded, Rejected};
 use super::imap::{self, Stage};
-use super::outbox;
 use super::quarantine::{self, NewQuarantined};
 use crate::AppState;
 use crate::crypto::SecretKey;
 use crate::customers::{self, Contact, Customer};
 use crate::db::schema::tickets as ticket_rows;
 use crate::db::schema::{mail_imports, mail_outbox, ticket_entries};
+use crate::db::types::{CustomerId, ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Incoming, MAX_FILE_BYTES, MAX_FILES, StoredFile};
@@ -736,7 +736,7 @@ fn find_thread(c: &mut DbConn, service_id: i64, d: &Decoded) -> QueryResult<Opti
             .first(c)
             .optional()?;
         if let Some(Some(tid)) = from_outbox
-            && let Some(t) = Ticket::find(c, service_id, tid)?
+            && let Some(t) = Ticket::find(c, ServiceId(service_id), TicketId(tid))?
         {
             return Ok(Some(t));
         }
@@ -747,7 +747,7 @@ fn find_thread(c: &mut DbConn, service_id: i64, d: &Decoded) -> QueryResult<Opti
             .select(ticket_entries::ticket_id)
             .load(c)?;
         for tid in from_entries {
-            if let Some(t) = Ticket::find(c, service_id, tid)? {
+            if let Some(t) = Ticket::find(c, ServiceId(service_id), TicketId(tid))? {
                 return Ok(Some(t));
             }
         }
@@ -757,7 +757,7 @@ fn find_thread(c: &mut DbConn, service_id: i64, d: &Decoded) -> QueryResult<Opti
     {
         // The token alone is trusted only from the ticket's own customer.
         let customer = match t.customer_id {
-            Some(cid) => Customer::find(c, service_id, cid)?,
+            Some(cid) => Customer::find(c, ServiceId(service_id), CustomerId(cid))?,
             None => None,
         };
         if customer.is_some_and(|cu| {

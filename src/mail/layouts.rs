@@ -23,6 +23,7 @@ use diesel::prelude::*;
 use crate::agents::form::Pairs;
 use crate::auth::users::is_valid_email;
 use crate::db::schema::{mail_layouts, mail_sender_info};
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::content::{html_to_text, sanitize_html, service_langs};
@@ -40,47 +41,15 @@ pub const MAX_SENDER_NAME: usize = 45;
 /// Longest sender address.
 pub const MAX_SENDER_ADDRESS: usize = 254;
 
-/// Which automatic mail a layout is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LayoutKind {
-    /// The answer that resolves the ticket.
-    Resolve,
-    /// An interim answer (the ticket goes on hold).
-    Hold,
-    /// The mail for a ticket an agent created manually.
-    Created,
-}
-
-impl LayoutKind {
-    /// Every kind, in display order.
-    pub const ALL: [LayoutKind; 3] = [LayoutKind::Resolve, LayoutKind::Hold, LayoutKind::Created];
-
-    /// The stored code (also the outbox purpose).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LayoutKind::Resolve => "resolve",
-            LayoutKind::Hold => "hold",
-            LayoutKind::Created => "created",
-        }
-    }
-
-    /// Parses a stored code or path segment.
-    pub fn parse(s: &str) -> Option<LayoutKind> {
-        match s {
-            "resolve" => Some(LayoutKind::Resolve),
-            "hold" => Some(LayoutKind::Hold),
-            "created" => Some(LayoutKind::Created),
-            _ => None,
-        }
-    }
-
-    /// The i18n key of the kind's name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            LayoutKind::Resolve => "maillayout.kind.resolve",
-            LayoutKind::Hold => "maillayout.kind.hold",
-            LayoutKind::Created => "maillayout.kind.created",
-        }
+text_enum! {
+    /// Which automatic mail a layout is for.
+    LayoutKind label "maillayout.kind." {
+        /// The answer that resolves the ticket.
+        Resolve => "resolve",
+        /// An interim answer (the ticket goes on hold).
+        Hold => "hold",
+        /// The mail for a ticket an agent created manually.
+        Created => "created",
     }
 }
 
@@ -412,7 +381,7 @@ impl SenderInfo {
 /// layout of the Open API, API.md §7.10.3; check it with [`check_html_part`] first): each
 /// layout keeps its subject (saved or default) and its text part is derived from the HTML.
 pub fn save_everywhere(conn: &mut DbConn, service: &Service, html: &str) -> QueryResult<()> {
-    for kind in LayoutKind::ALL {
+    for &kind in LayoutKind::ALL {
         for lang in service_langs(service) {
             let subject = load(conn, service.id, kind, lang)?
                 .map(|l| l.subject)
@@ -539,7 +508,7 @@ async fn render_overview(
         .db
         .read(move |c| {
             let mut out = Vec::new();
-            for kind in LayoutKind::ALL {
+            for &kind in LayoutKind::ALL {
                 for l in &langs2 {
                     out.push((kind, *l, load(c, sid, kind, *l)?));
                 }
@@ -720,7 +689,7 @@ mod tests {
 
     #[test]
     fn defaults_contain_the_content_code() {
-        for kind in LayoutKind::ALL {
+        for &kind in LayoutKind::ALL {
             for lang in Lang::ALL {
                 let d = default_layout(kind, lang);
                 assert!(substitution::contains_code(&d.html_body, CONTENT));

@@ -18,6 +18,7 @@ use super::smtp::{self, OutgoingMail, SmtpSettings};
 use crate::AppState;
 use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::mail_outbox;
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 
 /// Attempts before a transiently failing mail is marked failed.
@@ -40,28 +41,17 @@ pub const QUEUE: QueueTable = QueueTable {
     error_limit: 1000,
 };
 
-/// Where a queued mail stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxStatus {
-    /// Waiting to be sent (or to be retried).
-    Pending,
-    /// Claimed by a worker.
-    Sending,
-    /// Delivered to the relay.
-    Sent,
-    /// Given up: permanent refusal or too many attempts.
-    Failed,
-}
-
-impl OutboxStatus {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Sending => "sending",
-            OutboxStatus::Sent => "sent",
-            OutboxStatus::Failed => "failed",
-        }
+text_enum! {
+    /// Where a queued mail stands.
+    OutboxStatus {
+        /// Waiting to be sent (or to be retried).
+        Pending => "pending",
+        /// Claimed by a worker.
+        Sending => "sending",
+        /// Delivered to the relay.
+        Sent => "sent",
+        /// Given up: permanent refusal or too many attempts.
+        Failed => "failed",
     }
 }
 

@@ -20,6 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::{CategoryTree, Role};
+use crate::db::types::{CustomerId, ServiceId, TicketId, UserId};
 use crate::error::AppError;
 use crate::help_center::content::{default_lang, html_to_text, sanitize_html};
 use crate::i18n::Lang;
@@ -192,7 +193,7 @@ struct TicketView {
 
 fn load_view(conn: &mut DbConn, service: &Service, t: Ticket) -> Result<TicketView, ApiError> {
     let customer = match t.customer_id {
-        Some(id) => Customer::find(conn, service.id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(service.id), CustomerId(id))?,
         None => None,
     };
     let usercode: Option<String> = match t.customer_id {
@@ -419,7 +420,8 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
                 addition: &addition,
             },
         )?;
-        let t = Ticket::find(c, service.id, created.id)?.ok_or(ApiError::NotFound)?;
+        let t = Ticket::find(c, ServiceId(service.id), TicketId(created.id))?
+            .ok_or(ApiError::NotFound)?;
         Ok((load_view(c, &service, t)?, created.receipt_queued))
     })
     .await?;
@@ -457,7 +459,7 @@ fn queue_answer_mail(
     let Some(cid) = t.customer_id else {
         return Ok(false);
     };
-    let Some(customer) = Customer::find(conn, service.id, cid)? else {
+    let Some(customer) = Customer::find(conn, ServiceId(service.id), CustomerId(cid))? else {
         return Ok(false);
     };
     if customer.email.is_empty() {
@@ -582,7 +584,8 @@ pub async fn solve_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult 
                 }
             }
         }
-        let t = Ticket::find(c, service.id, t.id)?.ok_or(ApiError::NotFound)?;
+        let t =
+            Ticket::find(c, ServiceId(service.id), TicketId(t.id))?.ok_or(ApiError::NotFound)?;
         load_view(c, &service, t)
     })
     .await?;
@@ -655,7 +658,7 @@ pub async fn comment_ticket(req: HttpRequest, payload: web::Payload) -> ApiResul
         let t = find_ticket(c, service.id, &id)?;
         let (created, atts) = signed_v1::add_followup(c, service.id, &t, &stored, &ids, lang)?;
         let name = match t.customer_id {
-            Some(cid) => Customer::find(c, service.id, cid)?.map(|c| c.name),
+            Some(cid) => Customer::find(c, ServiceId(service.id), CustomerId(cid))?.map(|c| c.name),
             None => None,
         };
         Ok((t, created, atts, name))
@@ -1157,8 +1160,8 @@ fn user_id_of(req: &HttpRequest) -> Result<i64, ApiError> {
 }
 
 fn load_agent(conn: &mut DbConn, sid: i64, uid: i64) -> Result<(User, Member), ApiError> {
-    let m = Member::find(conn, sid, uid)?.ok_or(ApiError::NotFound)?;
-    let u = User::find(conn, uid)?.ok_or(ApiError::NotFound)?;
+    let m = Member::find(conn, ServiceId(sid), UserId(uid))?.ok_or(ApiError::NotFound)?;
+    let u = User::find(conn, UserId(uid))?.ok_or(ApiError::NotFound)?;
     Ok((u, m))
 }
 
@@ -1223,7 +1226,7 @@ pub async fn add_agent(req: HttpRequest, payload: web::Payload) -> ApiResult {
             .into_iter()
             .find(|u| user_uuid(&secret, u.id) == uuid)
             .ok_or_else(|| ApiError::missing_ref("id"))?;
-        if Member::find(c, service.id, user.id)?.is_some() {
+        if Member::find(c, ServiceId(service.id), UserId(user.id))?.is_some() {
             return Err(ApiError::duplicate("id"));
         }
         let perms = match role {

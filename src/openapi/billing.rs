@@ -23,6 +23,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::db::schema::{billing_contracts, billing_settings, service_members, services};
+use crate::db::types::ServiceId;
 use crate::db::{DbConn, now};
 use crate::services::model::Service;
 
@@ -198,7 +199,7 @@ struct Loaded {
 }
 
 fn load(conn: &mut DbConn, contract: Contract, detail: bool) -> Result<Loaded, ApiError> {
-    let service = Service::find(conn, contract.service_id)?.ok_or(ApiError::NotFound)?;
+    let service = Service::find(conn, ServiceId(contract.service_id))?.ok_or(ApiError::NotFound)?;
     let settings = billing_settings::table
         .filter(billing_settings::billing_id.eq(contract.id))
         .order(billing_settings::id.asc())
@@ -501,7 +502,8 @@ pub async fn update(req: HttpRequest, payload: web::Payload) -> ApiResult {
         {
             return Err(field_error("billingSettings.billingId"));
         }
-        let service = Service::find(c, contract.service_id)?.ok_or(ApiError::NotFound)?;
+        let service =
+            Service::find(c, ServiceId(contract.service_id))?.ok_or(ApiError::NotFound)?;
         if service_code.as_deref().is_some_and(|s| s != service.code) {
             return Err(field_error("serviceId"));
         }

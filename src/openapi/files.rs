@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::db::schema::api_files;
+use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::help_center::attachments::Attachment;
 use crate::tickets::TicketAttachment;
@@ -25,25 +26,15 @@ use super::envelope::{ApiError, millis};
 /// How long an upload waits for a ticket (or document) to reference it.
 pub const PENDING_LIFETIME: TimeDelta = TimeDelta::hours(24);
 
-/// What a file belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// A ticket attachment (or an upload waiting for a ticket).
-    Ticket,
-    /// An FAQ attachment.
-    Help,
-    /// A notice attachment.
-    Notice,
-}
-
-impl FileKind {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Ticket => "ticket",
-            FileKind::Help => "help",
-            FileKind::Notice => "notice",
-        }
+text_enum! {
+    /// What a file belongs to.
+    FileKind {
+        /// A ticket attachment (or an upload waiting for a ticket).
+        Ticket => "ticket",
+        /// An FAQ attachment.
+        Help => "help",
+        /// A notice attachment.
+        Notice => "notice",
     }
 }
 

@@ -28,7 +28,7 @@ use crate::agents::form::Pairs;
 use crate::crypto::{constant_time_eq, random_token, token_hash};
 use crate::customers::MAX_USERCODE_CHARS;
 use crate::db::schema::{api_additions, member_settings, member_tokens};
-use crate::db::types::ServiceKind;
+use crate::db::types::{ServiceKind, text_enum};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::access::HcAdmin;
@@ -52,22 +52,13 @@ pub const MAX_URL: usize = 500;
 /// Most extra parameters.
 pub const MAX_EXTRA_PARAMS: usize = 10;
 
-/// How a member signs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginType {
-    /// The customer's site posts a remote login (web services).
-    Post,
-    /// The app opens the help center with a token checked by the customer's server (apps).
-    Get,
-}
-
-impl LoginType {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginType::Post => "post",
-            LoginType::Get => "get",
-        }
+text_enum! {
+    /// How a member signs in.
+    LoginType {
+        /// The customer's site posts a remote login (web services).
+        Post => "post",
+        /// The app opens the help center with a token checked by the customer's server (apps).
+        Get => "get",
     }
 }
 

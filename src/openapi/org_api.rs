@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::agents::form::Pairs;
 use crate::auth::users::User;
 use crate::db::schema::{org_api_settings, services};
+use crate::db::types::ServiceId;
 use crate::db::types::{EditorType, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -511,7 +512,7 @@ pub async fn add_service(req: HttpRequest, payload: web::Payload) -> ApiResult {
         let actor = acting_user(c, oucode.as_deref())?;
         let id = Service::create_with_admin(c, &new, &actor)?;
         let key = Service::enable_open_api(c, &secret, id)?;
-        let service = Service::find(c, id)?.ok_or(ApiError::NotFound)?;
+        let service = Service::find(c, ServiceId(id))?.ok_or(ApiError::NotFound)?;
         Ok((service, key))
     })
     .await?;
@@ -583,7 +584,7 @@ pub async fn update_service(req: HttpRequest, payload: web::Payload) -> ApiResul
             return Err(refusal(&errors));
         }
         Service::update_basics(c, s.id, &basics)?;
-        Service::find(c, s.id)?.ok_or(ApiError::NotFound)
+        Service::find(c, ServiceId(s.id))?.ok_or(ApiError::NotFound)
     })
     .await?;
     ok_content(service_json(
@@ -598,7 +599,7 @@ async fn set_active(req: HttpRequest, payload: web::Payload, enabled: bool) -> A
     let service = write_state(&call.state, move |c| {
         let s = find_service(c, &code)?;
         Service::set_enabled(c, s.id, enabled)?;
-        Service::find(c, s.id)?.ok_or(ApiError::NotFound)
+        Service::find(c, ServiceId(s.id))?.ok_or(ApiError::NotFound)
     })
     .await?;
     ok_content(service_json(

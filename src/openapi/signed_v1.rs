@@ -18,6 +18,7 @@ use crate::db::schema::{
     api_additions, api_ticket_meta, customers as cust, field_defs, tickets as tk,
 };
 use crate::db::types::CategoryTree;
+use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::layout::{FieldFailure, FormDefinition, customer_form};
@@ -715,7 +716,8 @@ pub fn open_ticket(
     let atts = tickets::attachments_of(conn, opened.id)?;
     files::link_ticket_uploads(conn, &p.uploads, &atts)?;
     insert_meta(conn, service.id, opened.id, meta)?;
-    let t = Ticket::find(conn, service.id, opened.id)?.ok_or(ApiError::NotFound)?;
+    let t = Ticket::find(conn, ServiceId(service.id), TicketId(opened.id))?
+        .ok_or(ApiError::NotFound)?;
     Ok((t, atts, opened.receipt_queued))
 }
 
@@ -879,7 +881,7 @@ fn summary_json(t: &Ticket, names: &CategoryNames, lang: Lang, tz: chrono_tz::Tz
         "categoryName": names.leaf(t.category_id),
         "categoryFullName": names.full(t.category_id),
         "status": t.status,
-        "statusName": status_name(&t.status, lang),
+        "statusName": status_name(t.status.as_str(), lang),
         "content": null,
         "createdDt": millis(t.created_at),
         "updatedDt": millis(t.updated_at),

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use crate::auth::users::User;
 use crate::db::schema::users;
 use crate::db::search::{contains_pattern, lower};
+use crate::db::types::UserId;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::org::audit::{self, AuditRecord};
@@ -201,7 +202,7 @@ pub fn set_org_admin(
     target_id: i64,
     grant: bool,
 ) -> Result<Result<bool, &'static str>, AppError> {
-    let target = User::find(conn, target_id)?.ok_or(AppError::NotFound)?;
+    let target = User::find(conn, UserId(target_id))?.ok_or(AppError::NotFound)?;
     if target.is_org_admin == grant {
         return Ok(Ok(false));
     }

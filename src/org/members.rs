@@ -18,6 +18,7 @@ use crate::db::refuse;
 use crate::db::schema::{service_members, services, users};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::TokenPurpose;
+use crate::db::types::UserId;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
@@ -487,7 +488,7 @@ async fn member_page(
         .state
         .db
         .read(move |c| {
-            let member = User::find(c, id)?.ok_or(AppError::NotFound)?;
+            let member = User::find(c, UserId(id))?.ok_or(AppError::NotFound)?;
             let services = memberships_of(c, &[id])?.remove(&id).unwrap_or_default();
             let events: Vec<LoginEvent> = history::page(c, Some(id), None, RECENT_LOGINS)?;
             Ok((member, services, events))
@@ -548,7 +549,7 @@ pub async fn resend_invitation(
         .state
         .db
         .write_or_refuse(move |c| {
-            let user = User::find(c, id)?.ok_or(AppError::NotFound)?;
+            let user = User::find(c, UserId(id))?.ok_or(AppError::NotFound)?;
             if user.has_password() {
                 return refuse("admin.invite.already_accepted");
             }
@@ -586,7 +587,7 @@ pub fn set_active(
     target_id: i64,
     active: bool,
 ) -> Result<Result<bool, &'static str>, AppError> {
-    let target = User::find(conn, target_id)?.ok_or(AppError::NotFound)?;
+    let target = User::find(conn, UserId(target_id))?.ok_or(AppError::NotFound)?;
     if target.active == active {
         return Ok(Ok(false));
     }

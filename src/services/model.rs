@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::{categories, services};
 use crate::db::search::lower;
+use crate::db::types::ServiceId;
 use crate::db::types::{CategoryTree, EditorType, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -456,9 +457,9 @@ impl Service {
     }
 
     /// By key.
-    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Service>> {
+    pub fn find(conn: &mut DbConn, id: ServiceId) -> QueryResult<Option<Service>> {
         services::table
-            .find(id)
+            .find(id.get())
             .select(Service::as_select())
             .first(conn)
             .optional()
@@ -487,7 +488,7 @@ impl Service {
         id: i64,
         features: &Features,
     ) -> Result<(), AppError> {
-        let Some(current) = Service::find(conn, id)? else {
+        let Some(current) = Service::find(conn, ServiceId(id))? else {
             return Err(AppError::NotFound);
         };
         let text =
@@ -519,7 +520,7 @@ impl Service {
     /// removes its files after the commit with [`crate::services::admin::remove_service_files`]).
     /// An enabled service is kept: checked here, inside the transaction.
     pub fn delete_if_disabled(conn: &mut DbConn, id: i64) -> QueryResult<DeleteOutcome> {
-        match Service::find(conn, id)? {
+        match Service::find(conn, ServiceId(id))? {
             None => Ok(DeleteOutcome::Gone),
             Some(s) if s.enabled => Ok(DeleteOutcome::Enabled(Box::new(s))),
             Some(_) => {

@@ -17,6 +17,7 @@ use crate::crypto::SecretKey;
 use crate::customers::{self, Contact, Customer};
 use crate::db::DbConn;
 use crate::db::schema::tickets;
+use crate::db::types::{CustomerId, ServiceId};
 use crate::fields::layout::FormField;
 use crate::fields::validate::StoredValue;
 use crate::help_center::attachments::StoredFile;
@@ -197,7 +198,7 @@ fn queue_receipt(
         }
         Receipt::ToCustomer { service_name } => {
             let Some(customer) = customer_id
-                .map(|id| Customer::find(conn, intake.service_id, id))
+                .map(|id| Customer::find(conn, ServiceId(intake.service_id), CustomerId(id)))
                 .transpose()?
                 .flatten()
             else {

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 
 use super::{EntryKind, Priority, Status, Ticket, add_attachments, add_entry, record_event};
 use crate::db::schema::{ticket_attachments, ticket_entries, ticket_stars, tickets};
-use crate::db::types::ServiceKind;
+use crate::db::types::{ServiceKind, text_enum};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::StoredFile;
@@ -28,17 +28,17 @@ text_enum! {
     /// The transfer sub-state shown instead of the normal status (SPEC §7.1).
     TransferState {
         /// No transfer.
-        None = "none",
+        None => "none",
         /// Transferred to issue management; the issue ticket is still open.
-        IssueInProgress = "issue_in_progress",
+        IssueInProgress => "issue_in_progress",
         /// The issue ticket was held or resolved; the consultation agent follows up.
-        IssueAnswered = "issue_answered",
+        IssueAnswered => "issue_answered",
         /// A Dooray! task was created for the ticket (SPEC §5.8).
-        DoorayTransferred = "dooray_transferred",
+        DoorayTransferred => "dooray_transferred",
         /// The Dooray! task is in progress (its workflow moved to "working").
-        DoorayInProgress = "dooray_in_progress",
+        DoorayInProgress => "dooray_in_progress",
         /// The Dooray! task is done; comments stop and the ticket may be transferred again.
-        DoorayAnswered = "dooray_answered",
+        DoorayAnswered => "dooray_answered",
     }
 }
 
@@ -65,38 +65,25 @@ impl TransferState {
 
 text_enum! {
     /// Why a ticket was resolved internally (SPEC §5.5).
-    InternalReason {
+    InternalReason label "ticket.reason." {
         /// Spam: the ticket moves to the spam box.
-        Spam = "spam",
+        Spam => "spam",
         /// Abusive language.
-        Abuse = "abuse",
+        Abuse => "abuse",
         /// A test inquiry.
-        Test = "test",
+        Test => "test",
         /// A duplicate of another inquiry.
-        Duplicate = "duplicate",
+        Duplicate => "duplicate",
         /// Resolved by chat.
-        Chat = "chat",
+        Chat => "chat",
         /// Resolved by phone.
-        Phone = "phone",
+        Phone => "phone",
         /// Another reason.
-        Other = "other",
+        Other => "other",
     }
 }
 
 impl InternalReason {
-    /// The i18n key of the reason's name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            InternalReason::Spam => "ticket.reason.spam",
-            InternalReason::Abuse => "ticket.reason.abuse",
-            InternalReason::Test => "ticket.reason.test",
-            InternalReason::Duplicate => "ticket.reason.duplicate",
-            InternalReason::Chat => "ticket.reason.chat",
-            InternalReason::Phone => "ticket.reason.phone",
-            InternalReason::Other => "ticket.reason.other",
-        }
-    }
-
     /// Whether the reason may be used on a ticket transferred to issue management
     /// (SPEC §9: not spam, abuse or duplicate).
     pub fn allowed_for_transferred(self) -> bool {
@@ -242,27 +229,17 @@ fn set_status(conn: &mut DbConn, id: i64, s: Status) -> Result<()> {
     Ok(())
 }
 
-/// How an assignment came about (recorded in the event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssignKind {
-    /// The agent pulled an unassigned ticket.
-    Pull,
-    /// Forwarded by an agent with the forward permission.
-    Forward,
-    /// Batch processing.
-    Batch,
-    /// An assignment rule or trigger.
-    Trigger,
-}
-
-impl AssignKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            AssignKind::Pull => "pull",
-            AssignKind::Forward => "forward",
-            AssignKind::Batch => "batch",
-            AssignKind::Trigger => "trigger",
-        }
+text_enum! {
+    /// How an assignment came about (recorded in the event).
+    AssignKind {
+        /// The agent pulled an unassigned ticket.
+        Pull => "pull",
+        /// Forwarded by an agent with the forward permission.
+        Forward => "forward",
+        /// Batch processing.
+        Batch => "batch",
+        /// An assignment rule or trigger.
+        Trigger => "trigger",
     }
 }
 
@@ -471,7 +448,7 @@ pub fn process(conn: &mut DbConn, t: &Ticket, input: &ProcessInput<'_>) -> Resul
                     tickets::solved_at.eq(Some(t_now)),
                     tickets::internal_reason.eq(Some(reason.as_str())),
                     tickets::is_spam.eq(spam),
-                    tickets::spam_prev_status.eq(spam.then(|| t.status.clone())),
+                    tickets::spam_prev_status.eq(spam.then_some(t.status)),
                 ))
                 .execute(conn)?;
             record_event(
@@ -721,11 +698,7 @@ pub fn restore_spam(conn: &mut DbConn, t: &Ticket, actor: i64) -> Result<()> {
         return Err(LifecycleError::NotAllowed);
     }
     claim(conn, t)?;
-    let back = t
-        .spam_prev_status
-        .as_deref()
-        .and_then(Status::parse)
-        .unwrap_or(Status::Open);
+    let back = t.spam_prev_status.unwrap_or(Status::Open);
     diesel::update(tickets::table.filter(tickets::id.eq(t.id)))
         .set((
             tickets::is_spam.eq(false),

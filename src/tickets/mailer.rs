@@ -19,6 +19,7 @@ use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::DbConn;
 use crate::db::schema::{mail_outbox, ticket_entries, tickets};
+use crate::db::types::{CustomerId, ServiceId};
 use crate::help_center::content::sanitize_html;
 use crate::mail::layouts::{self, LayoutKind, SenderInfo};
 use crate::mail::outbox::{self, NewMail};
@@ -96,7 +97,7 @@ pub fn render_customer_mail(
     ctx.set_html(CONTENT, body_html);
     let sender = SenderInfo::load(conn, service.id)?;
     let customer = match ticket.customer_id {
-        Some(id) => Customer::find(conn, ticket.service_id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(ticket.service_id), CustomerId(id))?,
         None => None,
     };
     let subject: String = render(&layout.subject, &ctx, Mode::Text)

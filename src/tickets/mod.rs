@@ -16,31 +16,13 @@ use crate::crypto::SecretKey;
 use crate::db::schema::{
     ticket_attachments, ticket_entries, ticket_events, ticket_field_values, tickets,
 };
+use crate::db::types::text_enum;
+use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::fields::layout::FormField;
 use crate::fields::personal::store_value;
 use crate::fields::validate::StoredValue;
 use crate::help_center::attachments::StoredFile;
-
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The stored text.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-            /// Reads the stored text.
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($s => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 pub mod console;
 pub mod events;
@@ -56,30 +38,17 @@ pub mod substitution;
 
 text_enum! {
     /// Where a ticket stands (SPEC §4.1 status table).
-    Status {
+    Status label "inquiry.status." {
         /// Received, nobody has answered.
-        New = "new",
+        New => "new",
         /// Being handled.
-        Open = "open",
+        Open => "open",
         /// Answered, waiting for the customer.
-        Reply = "reply",
+        Reply => "reply",
         /// Solved (the customer may still follow up).
-        Solved = "solved",
+        Solved => "solved",
         /// Closed; no more follow-ups.
-        Closed = "closed",
-    }
-}
-
-impl Status {
-    /// The i18n key of the name customers see.
-    pub fn customer_key(self) -> &'static str {
-        match self {
-            Status::New => "inquiry.status.new",
-            Status::Open => "inquiry.status.open",
-            Status::Reply => "inquiry.status.reply",
-            Status::Solved => "inquiry.status.solved",
-            Status::Closed => "inquiry.status.closed",
-        }
+        Closed => "closed",
     }
 }
 
@@ -87,23 +56,23 @@ text_enum! {
     /// How a ticket came in.
     Channel {
         /// The help-center form on a computer.
-        Web = "web",
+        Web => "web",
         /// The help-center form on a phone.
-        MobileWeb = "mobile_web",
+        MobileWeb => "mobile_web",
         /// E-mail.
-        Email = "email",
+        Email => "email",
         /// Phone call recorded by an agent.
-        Phone = "phone",
+        Phone => "phone",
         /// The Open API.
-        Api = "api",
+        Api => "api",
         /// Created by an agent in the console ("Created").
-        Created = "created",
+        Created => "created",
         /// Transferred from a consultation service to issue management.
-        Transfer = "transfer",
+        Transfer => "transfer",
         /// A chat conversation converted to a ticket.
-        Chat = "chat",
+        Chat => "chat",
         /// Brought in by data migration.
-        Migrated = "migrated",
+        Migrated => "migrated",
     }
 }
 
@@ -111,13 +80,13 @@ text_enum! {
     /// Ticket priority.
     Priority {
         /// Low.
-        Low = "low",
+        Low => "low",
         /// Normal (the default).
-        Normal = "normal",
+        Normal => "normal",
         /// High.
-        High = "high",
+        High => "high",
         /// Urgent.
-        Urgent = "urgent",
+        Urgent => "urgent",
     }
 }
 
@@ -125,19 +94,19 @@ text_enum! {
     /// One item of a ticket's timeline.
     EntryKind {
         /// The customer's first message.
-        CustomerMessage = "customer_message",
+        CustomerMessage => "customer_message",
         /// A later customer message.
-        CustomerFollowup = "customer_followup",
+        CustomerFollowup => "customer_followup",
         /// An agent's answer.
-        AgentReply = "agent_reply",
+        AgentReply => "agent_reply",
         /// An answer that keeps the ticket on hold.
-        HoldReply = "hold_reply",
+        HoldReply => "hold_reply",
         /// An internal comment (never shown to customers).
-        Comment = "comment",
+        Comment => "comment",
         /// The internal resolution record (never shown to customers).
-        InternalResolution = "internal_resolution",
+        InternalResolution => "internal_resolution",
         /// A system event line.
-        SystemEvent = "system_event",
+        SystemEvent => "system_event",
     }
 }
 
@@ -171,12 +140,12 @@ pub struct Ticket {
     pub customer_id: Option<i64>,
     /// Intake type.
     pub category_id: Option<i64>,
-    /// Status text (see [`Status`]).
-    pub status: String,
-    /// Priority text (see [`Priority`]).
-    pub priority: String,
-    /// Channel text (see [`Channel`]).
-    pub channel: String,
+    /// Status.
+    pub status: Status,
+    /// Priority.
+    pub priority: Priority,
+    /// Channel.
+    pub channel: Channel,
     /// The customer's language.
     pub lang: String,
     /// Subject.
@@ -189,14 +158,14 @@ pub struct Ticket {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
-    /// Transfer sub-state text (see [`lifecycle::TransferState`]).
-    pub transfer_state: String,
-    /// Internal-resolution reason text (see [`lifecycle::InternalReason`]).
-    pub internal_reason: Option<String>,
+    /// Transfer sub-state.
+    pub transfer_state: lifecycle::TransferState,
+    /// Internal-resolution reason.
+    pub internal_reason: Option<lifecycle::InternalReason>,
     /// In the spam box.
     pub is_spam: bool,
     /// The status to restore when taken out of the spam box.
-    pub spam_prev_status: Option<String>,
+    pub spam_prev_status: Option<Status>,
     /// Resolution type.
     pub resolution_category_id: Option<i64>,
     /// The agent who created it manually (or transferred it).
@@ -216,27 +185,30 @@ pub struct Ticket {
 impl Ticket {
     /// The transfer sub-state.
     pub fn transfer_state(&self) -> lifecycle::TransferState {
-        lifecycle::TransferState::parse(&self.transfer_state)
-            .unwrap_or(lifecycle::TransferState::None)
+        self.transfer_state
     }
 
-    /// The channel (unknown text reads as `web`).
+    /// The channel.
     pub fn channel(&self) -> Channel {
-        Channel::parse(&self.channel).unwrap_or(Channel::Web)
+        self.channel
     }
 
-    /// The priority (unknown text reads as `normal`).
+    /// The priority.
     pub fn priority(&self) -> Priority {
-        Priority::parse(&self.priority).unwrap_or(Priority::Normal)
+        self.priority
     }
 
-    /// The status (unknown text reads as `open`).
+    /// The status.
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Open)
+        self.status
     }
 
     /// A ticket by internal key within a service.
-    pub fn find(conn: &mut DbConn, service_id: i64, id: i64) -> QueryResult<Option<Ticket>> {
+    pub fn find(
+        conn: &mut DbConn,
+        service_id: ServiceId,
+        id: TicketId,
+    ) -> QueryResult<Option<Ticket>> {
         tickets::table
             .filter(tickets::service_id.eq(service_id))
             .filter(tickets::id.eq(id))

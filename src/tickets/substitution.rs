@@ -24,6 +24,7 @@ use crate::customers::Customer;
 use crate::db::DbConn;
 use crate::db::schema::{agent_groups, ticket_entries};
 use crate::db::types::{CategoryTree, ServiceKind};
+use crate::db::types::{CustomerId, ServiceId, UserId};
 use crate::error::AppError;
 use crate::fields::model::FieldDef;
 use crate::fields::personal::read_value;
@@ -181,7 +182,7 @@ impl Context {
         ctx.set_text("subject", ticket.subject.clone());
         ctx.set_text("serviceName", service.name.clone());
         let customer = match ticket.customer_id {
-            Some(id) => Customer::find(conn, ticket.service_id, id)?,
+            Some(id) => Customer::find(conn, ServiceId(ticket.service_id), CustomerId(id))?,
             None => None,
         };
         if let Some(c) = &customer {
@@ -197,7 +198,7 @@ impl Context {
             );
         }
         if let Some(uid) = ticket.assignee_id
-            && let Some(u) = User::find(conn, uid)?
+            && let Some(u) = User::find(conn, UserId(uid))?
         {
             ctx.set_text("agentName", u.name);
         }
@@ -209,7 +210,7 @@ impl Context {
                 .optional()?;
             ctx.set_text("groupName", name.unwrap_or_default());
         }
-        ctx.set_text("status", i18n::t(lang, ticket.status().customer_key()));
+        ctx.set_text("status", i18n::t(lang, ticket.status().label_key()));
         ctx.set_text(
             "createdAt",
             local_display(service_tz(service), ticket.created_at),

@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use crate::AppState;
 use crate::agents::model::Member;
 use crate::auth::users::User;
+use crate::db::types::UserId;
 use crate::db::types::{Menu, Role};
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -100,7 +101,7 @@ impl Viewer {
             .read(move |conn| {
                 let org = Organization::find(conn)?;
                 let user = match user_id {
-                    Some(id) => User::find(conn, id)?,
+                    Some(id) => User::find(conn, UserId(id))?,
                     None => None,
                 };
                 Ok((org, user))

@@ -8,6 +8,7 @@ use opencontact::db::schema::{
     users,
 };
 use opencontact::db::types::{EditorType, Menu, ServiceKind};
+use opencontact::db::types::{ServiceId, UserId};
 use opencontact::i18n::Lang;
 use opencontact::services::model::{NewService, Service};
 
@@ -19,7 +20,7 @@ const MENUS: &str = "/demo/console/settings/menu-access";
 const HISTORY: &str = "/demo/console/settings/login-history";
 
 fn member(app: &TestApp, service_id: i64, user_id: i64) -> Option<Member> {
-    app.db(|c| Member::find(c, service_id, user_id))
+    app.db(|c| Member::find(c, ServiceId(service_id), UserId(user_id)))
 }
 
 /// Turns service features on (the agent form shows chat/phone only when the service has them).

@@ -1514,7 +1514,7 @@ async fn auto_completion_is_an_update_too() {
     assert_eq!(n, 1);
     let t = w.app.ticket(t);
     assert_eq!(t.status(), Status::Closed);
-    assert_eq!(t.priority, "low");
+    assert_eq!(t.priority.as_str(), "low");
     let fired: i64 = w.app.db(move |c| {
         trigger_firings::table
             .filter(trigger_firings::trigger_id.eq(id))

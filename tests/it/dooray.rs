@@ -708,7 +708,7 @@ async fn transfer_webhook_and_comments_round_trip() {
     assert_eq!(body["priority"], "high");
     let t = app.ticket(tid);
     assert_eq!(t.transfer_state(), TransferState::DoorayTransferred);
-    assert_eq!(t.status, "open");
+    assert_eq!(t.status.as_str(), "open");
     assert_eq!(t.assignee_id, Some(fx.admin_id));
     let post = post_ref_of(&app, tid);
 

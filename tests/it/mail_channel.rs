@@ -496,7 +496,7 @@ async fn a_reply_to_the_answer_lands_in_the_same_ticket_and_reopens_it() {
     assert!(sent.subject().ends_with(&format!("[#{}]", t.public_id)));
     assert!(sent.text().contains("We refunded"));
     assert!(sent.html().contains("<p>We refunded your order.</p>"));
-    assert_eq!(app.ticket(t.id).status, "solved");
+    assert_eq!(app.ticket(t.id).status.as_str(), "solved");
 
     // The customer answers the answer: In-Reply-To names it.
     mb.append(&plain(
@@ -512,7 +512,7 @@ async fn a_reply_to_the_answer_lands_in_the_same_ticket_and_reopens_it() {
     poll(&app, account).await;
     assert_eq!(all_tickets(&app).len(), 1, "no new ticket");
     let reopened = app.ticket(t.id);
-    assert_eq!(reopened.status, "open", "a solved ticket reopens");
+    assert_eq!(reopened.status.as_str(), "open", "a solved ticket reopens");
     let e = entries(&app, t.id);
     let last = e.last().unwrap();
     assert_eq!(last.0, "customer_followup");
@@ -578,7 +578,7 @@ async fn a_reply_to_a_completed_ticket_starts_a_new_one_that_names_it() {
     let list = all_tickets(&app);
     assert_eq!(list.len(), 2);
     assert_eq!(
-        app.ticket(old.id).status,
+        app.ticket(old.id).status.as_str(),
         "closed",
         "the completed ticket stays final"
     );
@@ -705,7 +705,7 @@ async fn automatic_mail_bounces_and_our_own_mail_are_never_answered() {
     poll(&app, account).await;
 
     assert_eq!(
-        app.ticket(t.id).status,
+        app.ticket(t.id).status.as_str(),
         "solved",
         "an auto-reply never reopens"
     );
@@ -1171,7 +1171,7 @@ async fn a_korean_mail_is_answered_in_the_console_and_the_reply_lands_in_the_sam
     mb.append(&korean_mail("<kr-e2e@example.kr>")).await;
     poll(&app, account).await;
     let t = all_tickets(&app).remove(0);
-    assert_eq!(t.channel, "email");
+    assert_eq!(t.channel.as_str(), "email");
     assert_eq!(t.subject, "환불 문의드립니다");
 
     // The receipt leaves under the service's sender, threaded to the customer's mail.
@@ -1201,7 +1201,7 @@ async fn a_korean_mail_is_answered_in_the_console_and_the_reply_lands_in_the_sam
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
-    assert_eq!(app.ticket(t.id).status, "solved");
+    assert_eq!(app.ticket(t.id).status.as_str(), "solved");
     let mails = app.smtp.wait_for(2).await;
     let answer = &mails[1];
     assert_eq!(answer.from, "help@acme.test");
@@ -1242,7 +1242,11 @@ async fn a_korean_mail_is_answered_in_the_console_and_the_reply_lands_in_the_sam
     .await;
     poll(&app, account).await;
     assert_eq!(all_tickets(&app).len(), 1, "no new ticket");
-    assert_eq!(app.ticket(t.id).status, "open", "the solved ticket reopens");
+    assert_eq!(
+        app.ticket(t.id).status.as_str(),
+        "open",
+        "the solved ticket reopens"
+    );
     let page = admin.get(&page_path(&t.public_id)).await;
     assert!(page.text.contains("영수증이 아직 안 왔어요."));
     let reasons: Vec<String> = quarantined(&app).into_iter().map(|q| q.0).collect();

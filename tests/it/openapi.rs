@@ -1120,7 +1120,7 @@ async fn members_list_read_and_follow_up_their_own_tickets() {
     assert_eq!(r.content()["content"], "Any update?");
     assert_eq!(r.content()["typeName"], Value::Null);
     assert_eq!(r.content()["attachments"][0]["attachmentId"], att.as_str());
-    assert_eq!(app.ticket(ticket_id).status, "open");
+    assert_eq!(app.ticket(ticket_id).status.as_str(), "open");
     let r = api.sget(&detail).await;
     assert_eq!(r.content()["contents"][0]["type"], "enduser");
     assert_eq!(

@@ -275,7 +275,7 @@ async fn resolving_mails_the_layout_with_sender_info_and_threading() {
     let t = app.ticket(id);
     assert_eq!(t.status(), Status::Solved);
     assert_eq!(t.assignee_id, Some(fx.admin_id));
-    assert_eq!(t.priority, "high");
+    assert_eq!(t.priority.as_str(), "high");
     assert_eq!(
         entry_kinds(&app, id),
         vec!["customer_message", "agent_reply"]
@@ -514,7 +514,7 @@ async fn hold_comment_internal_resolution_spam_box_and_completion() {
     assert_eq!(r.status, 303, "{}", r.text);
     let t = app.ticket(id);
     assert!(t.is_spam);
-    assert_eq!(t.internal_reason.as_deref(), Some("spam"));
+    assert_eq!(t.internal_reason.map(|r| r.as_str()), Some("spam"));
     assert_eq!(
         outbox_rows(&app, id).len(),
         1,

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::db::types::text_enum;
 use crate::openapi::signing::sign;
 
 /// Largest answer read.
@@ -37,73 +38,34 @@ pub fn signature(key: &str, path: Option<&str>, body: &str, timestamp: &str) -> 
     sign(key.as_bytes(), msg.as_bytes())
 }
 
-/// How a lookup ended; the stored text is also the i18n key suffix
-/// (`customerinfo.outcome.<code>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// 200 with a `data` object.
-    Found,
-    /// 400: no matching result.
-    NoResult,
-    /// 403: the remote server refuses.
-    Denied,
-    /// 404: the remote server has an error.
-    RemoteError,
-    /// Any other HTTP status.
-    Failed,
-    /// No answer within the time limit.
-    Timeout,
-    /// The host could not be reached.
-    Unreachable,
-    /// A 200 whose body is not `{"data": {…}}`, or an answer too large.
-    BadPayload,
-    /// A required query value was missing or invalid: nothing was sent.
-    MissingValues,
-    /// The Open API or the customer-info feature is off: nothing was sent.
-    Disabled,
+text_enum! {
+    /// How a lookup ended; the stored text is also the i18n key suffix
+    /// (`customerinfo.outcome.<code>`).
+    Outcome label "customerinfo.outcome." {
+        /// 200 with a `data` object.
+        Found => "found",
+        /// 400: no matching result.
+        NoResult => "no_result",
+        /// 403: the remote server refuses.
+        Denied => "denied",
+        /// 404: the remote server has an error.
+        RemoteError => "remote_error",
+        /// Any other HTTP status.
+        Failed => "failed",
+        /// No answer within the time limit.
+        Timeout => "timeout",
+        /// The host could not be reached.
+        Unreachable => "unreachable",
+        /// A 200 whose body is not `{"data": {…}}`, or an answer too large.
+        BadPayload => "bad_payload",
+        /// A required query value was missing or invalid: nothing was sent.
+        MissingValues => "missing_values",
+        /// The Open API or the customer-info feature is off: nothing was sent.
+        Disabled => "disabled",
+    }
 }
 
 impl Outcome {
-    /// Every outcome.
-    pub const ALL: &'static [Outcome] = &[
-        Outcome::Found,
-        Outcome::NoResult,
-        Outcome::Denied,
-        Outcome::RemoteError,
-        Outcome::Failed,
-        Outcome::Timeout,
-        Outcome::Unreachable,
-        Outcome::BadPayload,
-        Outcome::MissingValues,
-        Outcome::Disabled,
-    ];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Found => "found",
-            Outcome::NoResult => "no_result",
-            Outcome::Denied => "denied",
-            Outcome::RemoteError => "remote_error",
-            Outcome::Failed => "failed",
-            Outcome::Timeout => "timeout",
-            Outcome::Unreachable => "unreachable",
-            Outcome::BadPayload => "bad_payload",
-            Outcome::MissingValues => "missing_values",
-            Outcome::Disabled => "disabled",
-        }
-    }
-
-    /// Reads the stored text.
-    pub fn parse(s: &str) -> Option<Outcome> {
-        Outcome::ALL.iter().copied().find(|o| o.as_str() == s)
-    }
-
-    /// The message key shown to agents.
-    pub fn message_key(self) -> String {
-        format!("customerinfo.outcome.{}", self.as_str())
-    }
-
     /// The outcome of an HTTP status other than 200 (API.md §7.8 table).
     pub fn of_status(status: u16) -> Outcome {
         match status {

@@ -21,6 +21,7 @@ use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::queue::{self, Claimed, JobKind, QueueTable};
 use crate::db::schema::{customer_info_lookups, customers, services, ticket_field_values, tickets};
+use crate::db::types::{CustomerId, ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::model::{Control, FieldDef, SystemField};
@@ -236,7 +237,7 @@ pub fn resolve(
     typed: &HashMap<String, String>,
 ) -> QueryResult<Resolved> {
     let customer = match ticket.customer_id {
-        Some(id) => Customer::find(conn, ticket.service_id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(ticket.service_id), CustomerId(id))?,
         None => None,
     };
     let mut out = Resolved::default();
@@ -563,7 +564,7 @@ fn prepare(conn: &mut DbConn, secret: &SecretKey, id: i64) -> QueryResult<Option
     let Some(api) = InfoApi::find(conn, l.service_id, l.api_id)? else {
         return Ok(None);
     };
-    let Some(ticket) = Ticket::find(conn, l.service_id, l.ticket_id)? else {
+    let Some(ticket) = Ticket::find(conn, ServiceId(l.service_id), TicketId(l.ticket_id))? else {
         return Ok(None);
     };
     let service = services::table

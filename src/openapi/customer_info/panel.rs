@@ -227,7 +227,7 @@ fn result_view(
     } else {
         match outcome {
             Some(Outcome::Found) => ("ok", i18n::t(lang, "customerinfo.outcome.found")),
-            Some(o) => ("error", i18n::t(lang, &o.message_key())),
+            Some(o) => ("error", i18n::t(lang, o.label_key())),
             None => ("error", i18n::t(lang, "customerinfo.outcome.failed")),
         }
     };

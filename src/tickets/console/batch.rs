@@ -20,6 +20,7 @@ use crate::agents::form::Pairs;
 use crate::agents::groups::Group;
 use crate::db::DbConn;
 use crate::db::schema::group_members;
+use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
 use crate::help_center::content::text_to_html;
 use crate::i18n::{self, Lang};
@@ -146,7 +147,7 @@ fn apply(
     let mut outcomes = Vec::new();
     let mut mailed = false;
     for (id, version) in &b.tickets {
-        let Some(current) = Ticket::find(conn, service.id, *id)? else {
+        let Some(current) = Ticket::find(conn, ServiceId(service.id), TicketId(*id))? else {
             outcomes.push(Outcome {
                 public_id: String::new(),
                 subject: String::new(),

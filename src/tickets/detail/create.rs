@@ -18,6 +18,7 @@ use crate::db::DbConn;
 use crate::db::refuse;
 use crate::db::schema::{group_members, ticket_entries};
 use crate::db::types::CategoryTree;
+use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
 use crate::fields::layout::{FormField, customer_form};
 use crate::fields::model::{Control, FieldDef, SystemField};
@@ -531,7 +532,8 @@ pub async fn create_ticket(
                     )
                 },
             )?;
-            let t: Ticket = Ticket::find(c, service.id, created.id)?.ok_or(AppError::NotFound)?;
+            let t: Ticket = Ticket::find(c, ServiceId(service.id), TicketId(created.id))?
+                .ok_or(AppError::NotFound)?;
             let entry_id: Option<i64> = ticket_entries::table
                 .filter(ticket_entries::ticket_id.eq(t.id))
                 .filter(ticket_entries::kind.eq(EntryKind::CustomerMessage.as_str()))

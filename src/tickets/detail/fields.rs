@@ -17,6 +17,7 @@ use crate::agents::form::Pairs;
 use crate::customers::{self, Contact, Customer};
 use crate::db::DbConn;
 use crate::db::schema::{customers as customers_t, tickets};
+use crate::db::types::{CustomerId, ServiceId};
 use crate::error::AppError;
 use crate::fields::model::SystemField;
 use crate::fields::validate::StoredValue;
@@ -62,7 +63,7 @@ fn apply_system_changes(conn: &mut DbConn, t: &Ticket, changes: &[FieldChange]) 
         return Ok(());
     }
     let current = match t.customer_id {
-        Some(id) => Customer::find(conn, t.service_id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(t.service_id), CustomerId(id))?,
         None => None,
     };
     let email_changed = email.as_ref().is_some_and(|e| {
@@ -142,7 +143,7 @@ pub async fn save_fields(
             let stored = field_values_of(c, t.id)?;
             let defs = customer_defs(c, &s2.service, &t, &stored)?;
             let customer = match t.customer_id {
-                Some(id) => Customer::find(c, t.service_id, id)?,
+                Some(id) => Customer::find(c, ServiceId(t.service_id), CustomerId(id))?,
                 None => None,
             };
             let values = view::with_fallbacks(&defs, &stored, &t, customer.as_ref());

@@ -17,7 +17,7 @@ use crate::customers;
 use crate::db::DbConn;
 use crate::db::refuse;
 use crate::db::schema::{services, tickets as tickets_t};
-use crate::db::types::{CategoryTree, ServiceKind};
+use crate::db::types::{CategoryTree, CustomerId, ServiceId, ServiceKind};
 use crate::error::AppError;
 use crate::fields::layout::{FormField, customer_form};
 use crate::fields::model::{FieldDef, SystemField};
@@ -156,7 +156,7 @@ fn step(conn: &mut DbConn, s: &StaffInfo, pid: &str, q: &TransferQuery) -> Resul
     // The consultation customer's contact pre-fills the issue form's contact fields.
     let mut prefill = Vec::new();
     if let Some(cid) = ticket.customer_id
-        && let Some(c) = customers::Customer::find(conn, s.service.id, cid)?
+        && let Some(c) = customers::Customer::find(conn, ServiceId(s.service.id), CustomerId(cid))?
     {
         prefill.push((SystemField::Name, c.name));
         prefill.push((SystemField::Email, c.email));

@@ -19,6 +19,7 @@ use crate::db::schema::{
     users,
 };
 use crate::db::types::{CategoryTree, ServiceKind};
+use crate::db::types::{CustomerId, ServiceId};
 use crate::error::AppError;
 use crate::fields::layout::{LayoutScope, agent_form, customer_form, layout_of};
 use crate::fields::model::{AgentPermission, FieldDef, SystemField};
@@ -587,7 +588,7 @@ fn load(
     let attachments = attachments_of(conn, ticket.id)?;
     let values = field_values_of(conn, ticket.id)?;
     let customer = match ticket.customer_id {
-        Some(id) => Customer::find(conn, service.id, id)?,
+        Some(id) => Customer::find(conn, ServiceId(service.id), CustomerId(id))?,
         None => None,
     };
     let group_order: Vec<(i64, String)> = agent_groups::table
@@ -986,8 +987,6 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
             .unwrap_or_else(|| t.lang.clone()),
         reason: t
             .internal_reason
-            .as_deref()
-            .and_then(InternalReason::parse)
             .map(|r| i18n::t(lang, r.label_key()))
             .unwrap_or_default(),
         origin: l.origin.as_ref().map(|(svc, o, _, _)| TicketLink {
@@ -1080,7 +1079,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
     let priority = sub
         .map(|p| p.one("priority"))
         .filter(|p| Priority::parse(p).is_some())
-        .unwrap_or_else(|| t.priority.clone());
+        .unwrap_or_else(|| t.priority.to_string());
     let mails = lifecycle::mails_customer(t, service.kind());
     let mail_note = match (&l.customer, mails) {
         (_, false) => i18n::t(lang, "ticket.detail.mail_none_for_ticket"),
