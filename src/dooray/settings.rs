@@ -657,8 +657,10 @@ pub async fn add_project(
                     if Project::count(c, org_id)? >= MAX_PROJECTS {
                         return refuse(("name", "dooray.project.too_many"));
                     }
-                    Ok(Project::create(c, org_id, &input)?
-                        .ok_or(("project_ref", "dooray.project.ref_taken")))
+                    match Project::create(c, org_id, &input)? {
+                        Some(id) => Ok(id),
+                        None => refuse(("project_ref", "dooray.project.ref_taken")),
+                    }
                 })
                 .await?;
             created.map_err(|(field, key)| {
