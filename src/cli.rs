@@ -242,7 +242,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                Err(errors) => Err(errors_to_anyhow(&errors)),
+                Err(errors) => Err(errors_to_anyhow(&FormErrors::translate(Lang::En, &errors))),
             }
         }
         Command::Admin {

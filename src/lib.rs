@@ -9,6 +9,7 @@ pub mod auth;
 pub mod automation;
 pub mod categories;
 pub mod cli;
+pub mod common;
 pub mod config;
 pub mod console;
 pub mod crypto;

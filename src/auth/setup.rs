@@ -116,7 +116,8 @@ pub async fn run_setup(
             ));
             Ok(resp)
         }
-        Some(Err(errors)) => {
+        Some(Err(violations)) => {
+            let errors = FormErrors::translate(lang, &violations);
             let mut form = input;
             form.password.clear();
             form.password_confirm.clear();

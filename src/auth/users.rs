@@ -3,13 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::validation::Report;
 use crate::db::schema::users;
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::UserId;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::FormErrors;
 
 /// A member of the organization.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -170,7 +170,7 @@ impl User {
 /// Validates the fields of a new member (login, name, e-mail), including uniqueness.
 pub fn validate_new_member(
     conn: &mut DbConn,
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     login: &str,
     name: &str,
     email: &str,
@@ -197,7 +197,7 @@ pub fn validate_new_member(
 }
 
 /// A display name: 1–50 characters.
-pub fn validate_name(errors: &mut FormErrors, field: &str, name: &str) {
+pub fn validate_name(errors: &mut dyn Report, field: &str, name: &str) {
     let n = name.trim().chars().count();
     if n == 0 {
         errors.add(field, "validation.required");
@@ -227,7 +227,7 @@ pub fn is_valid_email(email: &str) -> bool {
 /// Password rules: 10–128 characters, at least two of letters / digits / symbols, and not the
 /// login ID. Adds messages to `field`; `confirm` must match.
 pub fn validate_password(
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     field: &str,
     password: &str,
     confirm_field: &str,
@@ -260,6 +260,7 @@ pub fn validate_password(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::validation::Violations;
 
     #[test]
     fn email_rules() {
@@ -271,10 +272,10 @@ mod tests {
 
     #[test]
     fn password_rules() {
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_password(&mut e, "p", "short1", "c", "short1", "kim");
         assert!(e.has("p"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_password(
             &mut e,
             "p",
@@ -284,10 +285,10 @@ mod tests {
             "kim",
         );
         assert!(e.has("p"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_password(&mut e, "p", "kimsecret123", "c", "kimsecret123", "kim");
         assert!(e.has("p"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_password(&mut e, "p", "Good-pass-2026", "c", "Other-pass-2026", "kim");
         assert!(!e.has("p") && e.has("c"));
     }

@@ -9,13 +9,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::agents::form::{merge_order, move_one};
+use crate::common::validation::{Report, Violations};
 use crate::db::schema::categories;
 use crate::db::types::CategoryTree;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::services::model::Service;
-use crate::web::FormErrors;
 
 /// Longest category name, in characters, after trimming.
 pub const MAX_NAME_CHARS: usize = 50;
@@ -382,7 +382,7 @@ impl NamesInput {
 /// `name_<lang>`.
 pub fn validate_names(
     tree: &Tree,
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     default: Lang,
     input: &NamesInput,
     parent: Option<i64>,
@@ -447,11 +447,10 @@ pub fn add_node(
     tree: CategoryTree,
     parent: Option<i64>,
     input: &NamesInput,
-    ui_lang: Lang,
-) -> Result<Result<i64, FormErrors>, AppError> {
+) -> Result<Result<i64, Violations>, AppError> {
     crate::db::dispatch::lock_service(conn, service.id)?;
     let t = Tree::load(conn, service.id, tree)?;
-    let mut errors = FormErrors::new(ui_lang);
+    let mut errors = Violations::new();
     let (default, _) = name_languages(service);
     let level = match parent {
         None => 1,
@@ -522,12 +521,11 @@ pub fn rename_node(
     tree: CategoryTree,
     id: i64,
     input: &NamesInput,
-    ui_lang: Lang,
-) -> Result<Result<(), FormErrors>, AppError> {
+) -> Result<Result<(), Violations>, AppError> {
     crate::db::dispatch::lock_service(conn, service.id)?;
     let t = Tree::load(conn, service.id, tree)?;
     let node = t.get(id).ok_or(AppError::NotFound)?;
-    let mut errors = FormErrors::new(ui_lang);
+    let mut errors = Violations::new();
     let (default, _) = name_languages(service);
     validate_names(&t, &mut errors, default, input, node.parent_id, Some(id));
     if !errors.is_empty() {
@@ -721,22 +719,22 @@ mod tests {
         let input = |s: &str| NamesInput {
             names: vec![(Lang::En, s.to_string()), (Lang::Ko, String::new())],
         };
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input(" orders "), None, None);
         assert!(e.has("name_en"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input("Refund"), Some(3), None);
         assert!(e.is_empty(), "same name under another parent");
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input("Orders"), None, Some(1));
         assert!(e.is_empty(), "a node keeps its own name");
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input(""), None, None);
         assert!(e.has("name_en") && !e.has("name_ko"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input(&"x".repeat(51)), None, None);
         assert!(e.has("name_en"));
-        let mut e = FormErrors::new(Lang::En);
+        let mut e = Violations::new();
         validate_names(&t, &mut e, Lang::En, &input(&"가".repeat(50)), None, None);
         assert!(e.is_empty());
     }

@@ -512,8 +512,9 @@ pub async fn create_category(
             a.viewer()
                 .state
                 .db
-                .write(move |c| model::add_node(c, &service, tree, parent, &input, lang))
+                .write(move |c| model::add_node(c, &service, tree, parent, &input))
                 .await?
+                .map_err(|v| FormErrors::translate(lang, &v))
         }
     };
     let parent = parent.ok().flatten();
@@ -646,8 +647,9 @@ pub async fn rename_category(
         .viewer()
         .state
         .db
-        .write(move |c| model::rename_node(c, &service, tree, id, &input, lang))
-        .await?;
+        .write(move |c| model::rename_node(c, &service, tree, id, &input))
+        .await?
+        .map_err(|v| FormErrors::translate(lang, &v));
     match result {
         Ok(()) => {
             if w::is_htmx(&req) {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::validation::{Report, Violations};
 use crate::crypto::SecretKey;
 use crate::db::schema::{
     dooray_comments, dooray_member_keys, dooray_orgs, dooray_projects, dooray_settings,
@@ -19,8 +20,6 @@ use crate::db::schema::{
 use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::help_center::content::{html_to_text, sanitize_html};
-use crate::i18n::Lang;
-use crate::web::FormErrors;
 
 /// Dooray's public-cloud API endpoint (the government and finance clouds have their own).
 pub const DEFAULT_API_BASE: &str = "https://api.dooray.com";
@@ -184,9 +183,8 @@ pub fn validate_settings(
     form: &SettingsForm,
     service_id: i64,
     has_project: bool,
-    lang: Lang,
-) -> Result<Settings, FormErrors> {
-    let mut errors = FormErrors::new(lang);
+) -> Result<Settings, Violations> {
+    let mut errors = Violations::new();
     let subject = form.subject_template.trim();
     if subject.is_empty() {
         errors.add("subject_template", "validation.required");
@@ -274,8 +272,8 @@ pub struct OrgForm {
 }
 
 /// Checks an organization form; `editing` keeps the stored token when none is typed.
-pub fn validate_org(form: &OrgForm, editing: bool, lang: Lang) -> Result<OrgInput, FormErrors> {
-    let mut errors = FormErrors::new(lang);
+pub fn validate_org(form: &OrgForm, editing: bool) -> Result<OrgInput, Violations> {
+    let mut errors = Violations::new();
     let name = form.name.trim();
     check_name(&mut errors, "name", name);
     let tenant = form.tenant_ref.trim();
@@ -311,7 +309,7 @@ pub fn validate_org(form: &OrgForm, editing: bool, lang: Lang) -> Result<OrgInpu
     })
 }
 
-fn check_name(errors: &mut FormErrors, field: &str, name: &str) {
+fn check_name(errors: &mut dyn Report, field: &str, name: &str) {
     let n = name.chars().count();
     if n == 0 {
         errors.add(field, "validation.required");
@@ -531,8 +529,8 @@ pub fn project_ref_of_url(url: &str) -> Option<String> {
 }
 
 /// Checks a project form.
-pub fn validate_project(form: &ProjectForm, lang: Lang) -> Result<ProjectInput, FormErrors> {
-    let mut errors = FormErrors::new(lang);
+pub fn validate_project(form: &ProjectForm) -> Result<ProjectInput, Violations> {
+    let mut errors = Violations::new();
     let name = form.name.trim();
     check_name(&mut errors, "name", name);
     let url = form.url.trim();

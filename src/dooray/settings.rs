@@ -263,7 +263,7 @@ pub async fn save_settings(
         .db
         .write_or_refuse(move |c| {
             let has_project = Project::any_in_service(c, sid)?;
-            match model::validate_settings(&form2, sid, has_project, lang) {
+            match model::validate_settings(&form2, sid, has_project) {
                 Ok(s) => {
                     s.save(c)?;
                     Ok(())
@@ -285,6 +285,7 @@ pub async fn save_settings(
                 subject_template: form.subject_template,
                 body_template: form.body_template,
             };
+            let errors = FormErrors::translate(lang, &errors);
             let page = settings_page_of(&a, Some(values), errors).await?;
             w::html(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -321,10 +322,10 @@ pub async fn create_org(
 ) -> Result<HttpResponse, AppError> {
     let lang = a.viewer().lang;
     let form = form.into_inner();
-    let input = match model::validate_org(&form, false, lang) {
+    let input = match model::validate_org(&form, false) {
         Ok(i) => i,
-        Err(errors) => {
-            let page = new_org_page(&a, form, errors);
+        Err(v) => {
+            let page = new_org_page(&a, form, FormErrors::translate(lang, &v));
             return w::html(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -576,9 +577,9 @@ pub async fn update_org(
         );
         w::html(StatusCode::UNPROCESSABLE_ENTITY, &page)
     };
-    let input = match model::validate_org(&form, true, lang) {
+    let input = match model::validate_org(&form, true) {
         Ok(i) => i,
-        Err(errors) => return refused(errors, d, form),
+        Err(v) => return refused(FormErrors::translate(lang, &v), d, form),
     };
     let secret = a.viewer().state.secret.clone();
     let org = d.org.clone();
@@ -646,8 +647,8 @@ pub async fn add_project(
     let org_id = path.into_inner().1;
     let form = form.into_inner();
     let d = org_data(&a, org_id).await?;
-    let result = match model::validate_project(&form, lang) {
-        Err(e) => Err(e),
+    let result = match model::validate_project(&form) {
+        Err(v) => Err(FormErrors::translate(lang, &v)),
         Ok(input) => {
             let created = a
                 .viewer()
@@ -762,8 +763,8 @@ pub async fn update_project(
     let (_, org_id, project_id) = path.into_inner();
     let (org, project) = project_of(&a, org_id, project_id).await?;
     let form = form.into_inner();
-    let result = match model::validate_project(&form, lang) {
-        Err(e) => Err(e),
+    let result = match model::validate_project(&form) {
+        Err(v) => Err(FormErrors::translate(lang, &v)),
         Ok(input) => {
             let p = project.clone();
             let saved = a

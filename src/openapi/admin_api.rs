@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::agents::model::{Member, Permissions};
 use crate::auth::users::User;
 use crate::categories::model::{self as cats, NamesInput, Tree};
+use crate::common::validation::Violations;
 use crate::customers::{Contact, Customer, MAX_USERCODE_CHARS};
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -945,9 +946,8 @@ fn set_position(conn: &mut DbConn, id: i64, order: Option<i32>) -> QueryResult<(
 }
 
 /// A name in use among the top-level intake types → `9007`; other form errors → `400`.
-fn category_form_error(errors: &crate::web::FormErrors) -> ApiError {
-    let taken = crate::i18n::t(Lang::En, "category.name_taken");
-    if errors.all().iter().any(|m| *m == taken) {
+fn category_form_error(errors: &Violations) -> ApiError {
+    if errors.iter().any(|v| v.key == "category.name_taken") {
         ApiError::duplicate("name")
     } else {
         field_error("name")
@@ -961,7 +961,7 @@ pub async fn add_category(req: HttpRequest, payload: web::Payload) -> ApiResult 
     let service = call.service.clone();
     let node = write_api(&call, move |c| {
         let input = names_for(&service, &name);
-        let id = match cats::add_node(c, &service, CategoryTree::Intake, None, &input, Lang::En)
+        let id = match cats::add_node(c, &service, CategoryTree::Intake, None, &input)
             .map_err(ApiError::from)?
         {
             Ok(id) => id,
@@ -1002,9 +1002,8 @@ pub async fn update_category(req: HttpRequest, payload: web::Payload) -> ApiResu
     let node = write_api(&call, move |c| {
         cats::find(c, service.id, CategoryTree::Intake, id)?.ok_or(ApiError::NotFound)?;
         let input = names_for(&service, &name);
-        if let Err(errors) =
-            cats::rename_node(c, &service, CategoryTree::Intake, id, &input, Lang::En)
-                .map_err(ApiError::from)?
+        if let Err(errors) = cats::rename_node(c, &service, CategoryTree::Intake, id, &input)
+            .map_err(ApiError::from)?
         {
             return Err(category_form_error(&errors));
         }

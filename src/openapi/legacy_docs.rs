@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::agents::form::Pairs;
 use crate::categories::model::{self as cats, NamesInput, Tree};
+use crate::common::validation::Violations;
 use crate::db::schema::{
     api_faq_category_codes, api_heading_codes, api_tag_codes, api_template_meta, categories, faqs,
     notice_headings, notice_tag_links, notice_tags, notices as nt, users,
@@ -417,15 +418,14 @@ fn code_of(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiErr
     Ok(code)
 }
 
-fn name_errors(errors: &FormErrors) -> ApiError {
-    let taken = crate::i18n::t(Lang::En, "category.name_taken");
-    let missing = crate::i18n::t(Lang::En, "category.parent_missing");
-    if errors.all().iter().any(|m| *m == taken) {
+fn name_errors(errors: &Violations) -> ApiError {
+    if errors.iter().any(|v| v.key == "category.name_taken") {
         ApiError::duplicate("name")
-    } else if errors.all().iter().any(|m| *m == missing) {
+    } else if errors.iter().any(|v| v.key == "category.parent_missing") {
         ApiError::missing_ref("parent")
     } else {
-        bad(&format!("name ({})", errors.all().join("; ")))
+        let messages = FormErrors::translate(Lang::En, errors);
+        bad(&format!("name ({})", messages.all().join("; ")))
     }
 }
 
@@ -487,7 +487,7 @@ pub async fn create_faq_category(req: HttpRequest, payload: web::Payload) -> Api
     let order = i_of(&obj, "orderNo")?;
     let service = call.service.clone();
     let id = write_api(&call, move |c| {
-        let id = match cats::add_node(c, &service, CategoryTree::Faq, parent, &input, Lang::En)
+        let id = match cats::add_node(c, &service, CategoryTree::Faq, parent, &input)
             .map_err(ApiError::from)?
         {
             Ok(id) => id,
@@ -512,7 +512,7 @@ pub async fn update_faq_category(req: HttpRequest, payload: web::Payload) -> Api
     let service = call.service.clone();
     let id = write_api(&call, move |c| {
         let node = resolve_faq_category(c, service.id, &key)?;
-        if let Err(e) = cats::rename_node(c, &service, CategoryTree::Faq, node.id, &input, Lang::En)
+        if let Err(e) = cats::rename_node(c, &service, CategoryTree::Faq, node.id, &input)
             .map_err(ApiError::from)?
         {
             return Err(name_errors(&e));

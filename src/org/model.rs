@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::users::{self, NewUser, User};
+use crate::common::validation::{Report, Violations};
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::{organizations, users as users_t};
 use crate::db::types::ServiceKind;
@@ -12,7 +13,6 @@ use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::services::model::{NewService, Service};
-use crate::web::FormErrors;
 
 /// The organization row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -109,8 +109,8 @@ pub fn run_setup(
     secret: &SecretKey,
     input: &SetupInput,
     lang: Lang,
-) -> Result<Result<(i64, i64), FormErrors>, AppError> {
-    let mut errors = FormErrors::new(lang);
+) -> Result<Result<(i64, i64), Violations>, AppError> {
+    let mut errors = Violations::new();
     if Organization::find(conn)?.is_some() {
         return Err(AppError::Forbidden("error.already_setup"));
     }

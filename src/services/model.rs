@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::validation::Report;
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::{categories, services};
 use crate::db::search::lower;
@@ -13,7 +14,6 @@ use crate::db::types::{CategoryTree, EditorType, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::FormErrors;
 
 /// A service row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -335,7 +335,7 @@ impl Service {
 /// Checks a service ID: ASCII letters only, 2–30 characters, unique (case-insensitively).
 pub fn validate_service_code(
     conn: &mut DbConn,
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     field: &str,
     code: &str,
 ) -> QueryResult<()> {
@@ -374,7 +374,7 @@ const RESERVED_CODES: &[&str] = &[
 /// Validates everything about a new service.
 pub fn validate_new_service(
     conn: &mut DbConn,
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     s: &NewService,
 ) -> QueryResult<()> {
     validate_service_code(conn, errors, "service_id", &s.code)?;
@@ -387,7 +387,7 @@ pub fn validate_new_service(
 /// service (case-insensitively; `except` is the service being renamed).
 pub fn validate_service_name(
     conn: &mut DbConn,
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     field: &str,
     name: &str,
     except: Option<i64>,
@@ -533,7 +533,7 @@ impl Service {
 
 /// Languages (at least one, the default among them) and a known time zone.
 pub fn validate_settings(
-    errors: &mut FormErrors,
+    errors: &mut dyn Report,
     languages: &[Lang],
     default_lang: Lang,
     timezone: &str,

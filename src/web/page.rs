@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::common::validation::{Report, Violations};
 use crate::i18n::{self, Lang};
 use crate::web::auth::{ServiceAccess, SignedIn, Viewer};
 
@@ -254,6 +255,25 @@ impl FormErrors {
         self.errors.entry(field.to_string()).or_insert(message);
     }
 
+    /// Adds the translations of domain violations (the first message per field still wins).
+    pub fn extend(&mut self, violations: &Violations) {
+        for v in violations.iter() {
+            let args: Vec<(&str, &str)> = v
+                .args
+                .iter()
+                .map(|(k, a)| (k.as_str(), a.as_str()))
+                .collect();
+            self.add_with(&v.field, &v.key, &args);
+        }
+    }
+
+    /// The translations of domain violations in `lang`.
+    pub fn translate(lang: Lang, violations: &Violations) -> FormErrors {
+        let mut errors = FormErrors::new(lang);
+        errors.extend(violations);
+        errors
+    }
+
     /// Whether nothing failed.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
@@ -272,5 +292,20 @@ impl FormErrors {
     /// All messages (for a summary at the top of a form).
     pub fn all(&self) -> Vec<&str> {
         self.errors.values().map(String::as_str).collect()
+    }
+}
+
+/// A form's errors take domain checks' reports directly, translated as they come.
+impl Report for FormErrors {
+    fn add_with(&mut self, field: &str, key: &str, args: &[(&str, &str)]) {
+        FormErrors::add_with(self, field, key, args);
+    }
+
+    fn has(&self, field: &str) -> bool {
+        FormErrors::has(self, field)
+    }
+
+    fn is_empty(&self) -> bool {
+        FormErrors::is_empty(self)
     }
 }

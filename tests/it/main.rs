@@ -26,6 +26,7 @@ mod hc_history;
 mod help_center;
 mod inquiry;
 mod job_queue;
+mod layers;
 mod lifecycle;
 mod mail_channel;
 mod morning;

@@ -71,7 +71,7 @@ pub fn seed(app: &TestApp) -> Seed {
                 .select(Service::as_select())
                 .first(c)?;
             let add = |c: &mut _, tree, parent, name: &str| {
-                add_node(c, &service, tree, parent, &names(name), Lang::En)
+                add_node(c, &service, tree, parent, &names(name))
                     .map(|r| r.expect("valid category"))
             };
             let payments = add(c, CategoryTree::Intake, None, "Payments")?;

@@ -8,6 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::validation::{Report, Violations};
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::customer_info_apis;
 use crate::db::{DbConn, now};
@@ -15,7 +16,6 @@ use crate::fields::model::{Audience, Control, FieldDef, SystemField};
 use crate::i18n::{self, Lang};
 use crate::services::model::Service;
 use crate::tickets::Channel;
-use crate::web::FormErrors;
 
 /// Most APIs per service.
 pub const MAX_APIS: usize = 10;
@@ -540,9 +540,8 @@ pub fn validate(
     form: &ApiForm,
     sources: &[FieldChoice],
     links: &[FieldChoice],
-    lang: Lang,
-) -> Result<ValidApi, FormErrors> {
-    let mut e = FormErrors::new(lang);
+) -> Result<ValidApi, Violations> {
+    let mut e = Violations::new();
     let name = form.name.trim().to_string();
     if name.is_empty() {
         e.add("name", "validation.required");
@@ -577,7 +576,7 @@ pub fn validate(
             &[("max", &MAX_RESULT_ITEMS.to_string())],
         );
     }
-    let label_ok = |e: &mut FormErrors, key: &str, v: &str| {
+    let label_ok = |e: &mut dyn Report, key: &str, v: &str| {
         if v.trim().is_empty() {
             e.add(key, "validation.required");
         } else if v.trim().chars().count() > MAX_LABEL {

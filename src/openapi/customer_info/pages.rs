@@ -482,9 +482,12 @@ pub async fn create_api(
     if apply_op(&op, &mut f) {
         return w::html(StatusCode::OK, &show(&f, FormErrors::new(lang)));
     }
-    let valid = match model::validate(&f, &sources, &links, lang) {
+    let valid = match model::validate(&f, &sources, &links) {
         Ok(v) => v,
-        Err(errors) => return w::html(StatusCode::UNPROCESSABLE_ENTITY, &show(&f, errors)),
+        Err(v) => {
+            let errors = FormErrors::translate(lang, &v);
+            return w::html(StatusCode::UNPROCESSABLE_ENTITY, &show(&f, errors));
+        }
     };
     let (sid, secret) = (a.service.id, a.viewer().state.secret.clone());
     let created = a
@@ -571,9 +574,12 @@ pub async fn update_api(
     if apply_op(&op, &mut f) {
         return w::html(StatusCode::OK, &show(&f, FormErrors::new(lang)));
     }
-    let valid = match model::validate(&f, &sources, &links, lang) {
+    let valid = match model::validate(&f, &sources, &links) {
         Ok(v) => v,
-        Err(errors) => return w::html(StatusCode::UNPROCESSABLE_ENTITY, &show(&f, errors)),
+        Err(v) => {
+            let errors = FormErrors::translate(lang, &v);
+            return w::html(StatusCode::UNPROCESSABLE_ENTITY, &show(&f, errors));
+        }
     };
     let secret = a.viewer().state.secret.clone();
     a.viewer()
