@@ -22,7 +22,7 @@ use super::deliveries::{self, DeliveryKind};
 use super::model::{Action, Condition, Op, Recipient, Strategy, Trigger, log_firing, pick_text};
 use crate::db::dispatch::lock_service;
 use crate::db::schema::{
-    categories, customers, field_defs, group_members, service_members, services, ticket_entries,
+    categories, field_defs, group_members, service_members, services, ticket_entries,
     ticket_field_values, tickets, trigger_round_robin, users,
 };
 use crate::db::types::text_enum;
@@ -91,27 +91,14 @@ impl Snapshot {
     /// Reads the ticket's values as they are now (with `row` standing in for the ticket row,
     /// e.g. its state before a change).
     pub fn of(conn: &mut DbConn, row: &Ticket) -> QueryResult<Snapshot> {
-        let (customer_name, customer_email, customer_phone) = match row.customer_id {
-            Some(cid) => customers::table
-                .find(cid)
-                .select((customers::name, customers::email, customers::phone))
-                .first(conn)
-                .optional()?
-                .unwrap_or_default(),
-            None => Default::default(),
-        };
+        let contact = crate::tickets::events::customer_contact(conn, row)?;
         let fields: Vec<(i64, String)> = ticket_field_values::table
             .inner_join(field_defs::table.on(field_defs::id.eq(ticket_field_values::field_id)))
             .filter(ticket_field_values::ticket_id.eq(row.id))
             .filter(field_defs::personal.eq(false))
             .select((ticket_field_values::field_id, ticket_field_values::value))
             .load(conn)?;
-        Snapshot::with(
-            conn,
-            row,
-            (customer_name, customer_email, customer_phone),
-            fields,
-        )
+        Snapshot::with(conn, row, contact, fields)
     }
 
     /// The values of a ticket record read before a change ([`Record::read`]): its row, its

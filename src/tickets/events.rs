@@ -51,15 +51,7 @@ pub struct Record {
 impl Record {
     /// Reads the ticket's record as it is now (with `row` standing in for the ticket row).
     pub fn read(conn: &mut DbConn, row: &Ticket) -> QueryResult<Record> {
-        let (customer_name, customer_email, customer_phone) = match row.customer_id {
-            Some(cid) => customers::table
-                .find(cid)
-                .select((customers::name, customers::email, customers::phone))
-                .first(conn)
-                .optional()?
-                .unwrap_or_default(),
-            None => Default::default(),
-        };
+        let (customer_name, customer_email, customer_phone) = customer_contact(conn, row)?;
         Ok(Record {
             ticket: row.clone(),
             customer_name,
@@ -68,6 +60,19 @@ impl Record {
             fields: field_values_of(conn, row.id)?,
         })
     }
+}
+
+/// The name, e-mail and phone of the ticket's customer (empty without one).
+pub fn customer_contact(conn: &mut DbConn, row: &Ticket) -> QueryResult<(String, String, String)> {
+    Ok(match row.customer_id {
+        Some(cid) => customers::table
+            .find(cid)
+            .select((customers::name, customers::email, customers::phone))
+            .first(conn)
+            .optional()?
+            .unwrap_or_default(),
+        None => Default::default(),
+    })
 }
 
 /// What happened to a ticket.

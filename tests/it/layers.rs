@@ -88,5 +88,9 @@ fn domain_files_never_import_the_web_layer() {
         }
     }
     assert!(checked >= 20, "only {checked} domain files found");
-    assert!(found.is_empty(), "domain files import the web layer:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "domain files import the web layer:\n{}",
+        found.join("\n")
+    );
 }
