@@ -4,8 +4,7 @@
 use diesel::prelude::*;
 use opencontact::agents::model::Member;
 use opencontact::db::schema::{
-    agent_groups, group_members, menu_restrictions, permission_audit, service_members, services,
-    users,
+    agent_groups, group_members, menu_restrictions, permission_audit, service_members, users,
 };
 use opencontact::db::types::{EditorType, Menu, ServiceKind};
 use opencontact::db::types::{ServiceId, UserId};
@@ -21,26 +20,6 @@ const HISTORY: &str = "/demo/console/settings/login-history";
 
 fn member(app: &TestApp, service_id: i64, user_id: i64) -> Option<Member> {
     app.db(|c| Member::find(c, ServiceId(service_id), UserId(user_id)))
-}
-
-/// Turns service features on (the agent form shows chat/phone only when the service has them).
-fn enable_features(app: &TestApp, service_id: i64, names: &[&str]) {
-    let svc: Service = app.db(|c| {
-        services::table
-            .find(service_id)
-            .select(Service::as_select())
-            .first(c)
-    });
-    let mut f = svc.features();
-    for n in names {
-        f.set(n, true);
-    }
-    let json = serde_json::to_string(&f).unwrap();
-    app.db(|c| {
-        diesel::update(services::table.find(service_id))
-            .set(services::features.eq(json))
-            .execute(c)
-    });
 }
 
 fn create_service(app: &TestApp, code: &str) -> i64 {
@@ -390,7 +369,7 @@ async fn an_org_admin_manages_agents_without_being_a_member() {
 async fn permission_rules_and_bad_input() {
     let app = TestApp::spawn().await;
     let fx = app.setup();
-    enable_features(&app, fx.service_id, &["phone", "chat"]);
+    app.set_features(fx.service_id, &["phone", "chat"], &[]);
     let kim = app.create_member("kim", "Kim Agent", false);
     let lee = app.create_member("lee", "Lee Agent", false);
     app.add_to_service(fx.service_id, kim, "agent");

@@ -56,28 +56,6 @@ fn outline(app: &TestApp, service_id: i64, tree: CategoryTree) -> Vec<String> {
         .collect()
 }
 
-fn set_features(app: &TestApp, service_id: i64, on: &[&str], off: &[&str]) {
-    let svc: Service = app.db(|c| {
-        services::table
-            .find(service_id)
-            .select(Service::as_select())
-            .first(c)
-    });
-    let mut f = svc.features();
-    for n in on {
-        f.set(n, true);
-    }
-    for n in off {
-        f.set(n, false);
-    }
-    let json = serde_json::to_string(&f).unwrap();
-    app.db(|c| {
-        diesel::update(services::table.find(service_id))
-            .set(services::features.eq(json))
-            .execute(c)
-    });
-}
-
 fn set_languages(app: &TestApp, service_id: i64, langs: &str, default: &str) {
     let (langs, default) = (langs.to_string(), default.to_string());
     app.db(|c| {
@@ -502,7 +480,7 @@ async fn each_tree_has_its_depth_limit() {
     let app = TestApp::spawn().await;
     let fx = app.setup();
     let sid = fx.service_id;
-    set_features(&app, sid, &["chat"], &[]);
+    app.set_features(sid, &["chat"], &[]);
     let admin = app.login("admin").await;
     for (tree, max) in [
         (CategoryTree::Intake, 5),
@@ -1243,7 +1221,7 @@ async fn who_may_open_the_category_pages() {
     let chat = admin.get(&format!("{BASE}/chat_resolution")).await;
     assert_eq!(chat.status, 403);
     assert!(chat.text.contains("its feature is turned off"));
-    set_features(&app, sid, &["chat"], &["faq"]);
+    app.set_features(sid, &["chat"], &["faq"]);
     assert_eq!(
         admin.get(&format!("{BASE}/chat_resolution")).await.status,
         200

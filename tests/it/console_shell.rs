@@ -3,27 +3,9 @@
 //! the console, envelopes on the API, the member-integration entry only in the help center).
 
 use diesel::prelude::*;
-use opencontact::db::schema::{menu_access, menu_restrictions, services};
-use opencontact::services::model::Service;
+use opencontact::db::schema::{menu_access, menu_restrictions};
 
 use crate::support::TestApp;
-
-fn set_feature(app: &TestApp, service_id: i64, name: &str, on: bool) {
-    let svc: Service = app.db(|c| {
-        services::table
-            .find(service_id)
-            .select(Service::as_select())
-            .first(c)
-    });
-    let mut f = svc.features();
-    f.set(name, on);
-    let json = serde_json::to_string(&f).unwrap();
-    app.db(|c| {
-        diesel::update(services::table.find(service_id))
-            .set(services::features.eq(json))
-            .execute(c)
-    });
-}
 
 fn headings(page: &crate::support::Resp) -> Vec<String> {
     page.texts(".sidebar .nav-heading")
@@ -53,7 +35,7 @@ async fn the_menu_is_in_sections_hidden_as_the_pages_are() {
     assert!(home.has(".nav-part h3.nav-sub + ul a[href='/demo/console/settings/agents']"));
     assert!(home.has(".nav-foot a[href='/demo/hc/']"));
     // With chat on, its resolution types bring the Chat section.
-    set_feature(&app, fx.service_id, "chat", true);
+    app.set_features(fx.service_id, &["chat"], &[]);
     let home = admin.get("/demo/console/").await;
     assert!(headings(&home).contains(&"Chat".to_string()));
     assert!(home.has("a[href='/demo/console/settings/categories/chat_resolution']"));
@@ -66,11 +48,11 @@ async fn the_menu_is_in_sections_hidden_as_the_pages_are() {
     assert_eq!(headings(&home), ["Consultation", "Help center"]);
 
     // Feature switches: with FAQ and notices off the Help center section goes.
-    set_feature(&app, fx.service_id, "faq", false);
-    set_feature(&app, fx.service_id, "notice", false);
+    app.set_features(fx.service_id, &[], &["faq"]);
+    app.set_features(fx.service_id, &[], &["notice"]);
     let home = agent.get("/demo/console/").await;
     assert_eq!(headings(&home), ["Consultation"]);
-    set_feature(&app, fx.service_id, "faq", true);
+    app.set_features(fx.service_id, &["faq"], &[]);
     assert_eq!(
         headings(&agent.get("/demo/console/").await),
         ["Consultation", "Help center"]

@@ -426,6 +426,31 @@ impl TestApp {
     pub fn db<T>(&self, f: impl FnOnce(&mut opencontact::db::DbConn) -> QueryResult<T>) -> T {
         self.state.db.write_blocking(|c| Ok(f(c)?)).expect("db")
     }
+
+    /// Turns a service's feature switches on and off, as an organization administrator would.
+    pub fn set_features(&self, service_id: i64, on: &[&str], off: &[&str]) {
+        use opencontact::db::schema::services;
+        use opencontact::services::model::Service;
+        let svc: Service = self.db(|c| {
+            services::table
+                .find(service_id)
+                .select(Service::as_select())
+                .first(c)
+        });
+        let mut f = svc.features();
+        for n in on {
+            f.set(n, true);
+        }
+        for n in off {
+            f.set(n, false);
+        }
+        let json = serde_json::to_string(&f).expect("features as JSON");
+        self.db(|c| {
+            diesel::update(services::table.find(service_id))
+                .set(services::features.eq(json))
+                .execute(c)
+        });
+    }
 }
 
 /// Ids created by [`TestApp::setup`].
