@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use opencontact::i18n::Lang;
-use opencontact::org::model::SetupInput;
+use opencontact::tenancy::organization::SetupInput;
 use opencontact::{AppState, Config, Db, SecretKey};
 
 const PASSWORD: &str = "Bench-password-1";
@@ -40,9 +40,11 @@ fn seed(db: &Db, secret: &SecretKey, members: usize, events: usize) {
         language: "en".into(),
         timezone: "UTC".into(),
     };
-    db.write_blocking(|c| opencontact::org::model::run_setup(c, secret, &input, Lang::En))
-        .expect("setup")
-        .expect("valid setup");
+    db.write_blocking(|c| {
+        opencontact::tenancy::organization::run_setup(c, secret, &input, Lang::En)
+    })
+    .expect("setup")
+    .expect("valid setup");
     // Bulk rows through plain SQL in batches (one transaction each); every member gets the same
     // precomputed hash so seeding does not spend minutes in Argon2.
     let hash = opencontact::crypto::hash_password(PASSWORD).expect("hash");

@@ -23,8 +23,8 @@ use diesel::prelude::*;
 use opencontact::db::schema::tickets;
 use opencontact::db::types::{CustomerId, ServiceId};
 use opencontact::i18n::Lang;
-use opencontact::org::model::SetupInput;
-use opencontact::services::model::Service;
+use opencontact::tenancy::organization::SetupInput;
+use opencontact::tenancy::service::Service;
 use opencontact::tickets::console::seed::{self, SeedOptions};
 use opencontact::{AppState, Config, Db, SecretKey};
 
@@ -212,9 +212,11 @@ async fn main() {
                 language: "en".into(),
                 timezone: "Asia/Seoul".into(),
             };
-            db.write_blocking(|c| opencontact::org::model::run_setup(c, &secret, &input, Lang::En))
-                .expect("setup")
-                .expect("valid setup");
+            db.write_blocking(|c| {
+                opencontact::tenancy::organization::run_setup(c, &secret, &input, Lang::En)
+            })
+            .expect("setup")
+            .expect("valid setup");
             let opts = SeedOptions {
                 tickets: n_tickets,
                 ..SeedOptions::default()
@@ -252,7 +254,7 @@ async fn main() {
         .expect("samples");
     let group: i64 = db
         .write_blocking(|c| {
-            Ok(opencontact::agents::groups::Group::of_service(c, sid)?
+            Ok(opencontact::tenancy::group::Group::of_service(c, sid)?
                 .first()
                 .map(|g| g.id)
                 .unwrap_or(0))

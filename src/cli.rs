@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth::users::{NewUser, User, validate_new_member, validate_password};
 use crate::db::refuse;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::org::model::{Organization, SetupInput};
-use crate::services::model::Service;
+use crate::tenancy::organization::{Organization, SetupInput};
+use crate::tenancy::service::Service;
+use crate::tenancy::user::{NewUser, User, validate_new_member, validate_password};
 use crate::web::FormErrors;
 use crate::{AppState, Config};
 
@@ -232,7 +232,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = state.secret.clone();
             let out = state
                 .db
-                .write_blocking(|c| crate::org::model::run_setup(c, &secret, &input, Lang::En))
+                .write_blocking(|c| {
+                    crate::tenancy::organization::run_setup(c, &secret, &input, Lang::En)
+                })
                 .map_err(app_error)?;
             match out {
                 Ok(_) => {
@@ -377,7 +379,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config)?;
     let needs_setup = state
         .db
-        .write_blocking(|c| Ok(crate::org::model::needs_setup(c)?))
+        .write_blocking(|c| Ok(crate::tenancy::organization::needs_setup(c)?))
         .map_err(app_error)?;
     let base = state.config.base_url.clone();
     tracing::info!(database = state.db.backend().name(), %bind, "OpenContact starting");

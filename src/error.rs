@@ -85,7 +85,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         if let AppError::LoginRequired { next, htmx } = self {
-            let target = format!("/login?next={}", crate::web::url_encode(next));
+            let target = format!("/login?next={}", crate::common::text::url_encode(next));
             return if *htmx {
                 HttpResponse::Ok()
                     .insert_header(("HX-Redirect", target))

@@ -29,8 +29,8 @@ use crate::db::queue::{self, Claimed, JobKind, Listener, Outcome, QueueTable};
 use crate::db::schema::scheduled_jobs;
 use crate::db::{Backend, DbConn, now};
 use crate::error::AppError;
-use crate::mail::outbox;
-use crate::openapi::customer_info::lookup;
+use crate::integrations::customer_info::lookup;
+use crate::notify::outbox;
 use crate::tickets::settings as ticket_settings;
 
 /// Jobs claimed per round.
@@ -283,7 +283,9 @@ impl Supervisor {
                 wake.subscribe(kind),
             )));
         }
-        tasks.push(actix_web::rt::spawn(crate::mail::poller::supervise(state)));
+        tasks.push(actix_web::rt::spawn(
+            crate::channels::email::poller::supervise(state),
+        ));
         Ok(Supervisor {
             runner,
             tasks,

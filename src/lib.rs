@@ -8,6 +8,7 @@ pub mod agents;
 pub mod auth;
 pub mod automation;
 pub mod categories;
+pub mod channels;
 pub mod cli;
 pub mod common;
 pub mod config;
@@ -15,17 +16,18 @@ pub mod console;
 pub mod crypto;
 pub mod customers;
 pub mod db;
-pub mod dooray;
 pub mod error;
 pub mod fields;
 pub mod help_center;
 pub mod i18n;
+pub mod integrations;
 pub mod jobs;
-pub mod mail;
+pub mod notify;
 pub mod openapi;
 pub mod org;
 pub mod routes;
 pub mod services;
+pub mod tenancy;
 pub mod tickets;
 pub mod web;
 
@@ -71,7 +73,7 @@ pub fn subscribe_to_tickets() {
     tickets::events::subscribe(vec![
         automation::engine::on_ticket_event,
         automation::surge::on_ticket_event,
-        openapi::customer_info::lookup::on_ticket_event,
+        integrations::customer_info::lookup::on_ticket_event,
     ]);
 }
 

@@ -53,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(help_center)
             .default_service(web::to(errors::not_found))
             .wrap(from_fn(csrf::check))
-            .wrap(from_fn(crate::openapi::member::hc_entry))
+            .wrap(from_fn(crate::help_center::member::hc_entry))
             .wrap(from_fn(errors::pages)),
     );
     cfg.service(
@@ -69,7 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn admin(cfg: &mut web::ServiceConfig) {
     crate::org::routes(cfg);
     crate::services::routes(cfg);
-    crate::mail::admin_routes(cfg);
+    crate::notify::admin_routes(cfg);
     crate::openapi::admin_routes(cfg);
 }
 
@@ -83,11 +83,12 @@ fn console(cfg: &mut web::ServiceConfig) {
     crate::fields::routes(cfg);
     crate::tickets::console::routes(cfg);
     crate::help_center::routes(cfg);
-    crate::mail::routes(cfg);
+    crate::channels::email::routes(cfg);
+    crate::notify::routes(cfg);
     crate::tickets::detail::routes(cfg);
-    crate::dooray::routes(cfg);
+    crate::integrations::dooray::routes(cfg);
     crate::openapi::console_routes(cfg);
-    crate::openapi::customer_info::routes(cfg);
+    crate::integrations::customer_info::routes(cfg);
 }
 
 /// `/{service_id}/hc/…`: the help center.

@@ -9,10 +9,7 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
-use crate::agents::groups::Group;
-use crate::agents::model::{Member, Permissions};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
-use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::console::shell::settings_base;
 use crate::db::schema::users;
 use crate::db::types::{Role, TokenPurpose};
@@ -21,7 +18,10 @@ use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::org::audit::{self, AuditRecord};
-use crate::services::model::Features;
+use crate::tenancy::group::Group;
+use crate::tenancy::member::{Member, Permissions};
+use crate::tenancy::service::Features;
+use crate::tenancy::user::{NewUser, User, validate_new_member};
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
 
 /// Agents per page of the list.
@@ -338,9 +338,13 @@ pub async fn list_agents(
     let base = settings_base(&m.service.code);
     let next = if found.len() as i64 > PAGE_SIZE {
         found.truncate(PAGE_SIZE as usize);
-        found
-            .last()
-            .map(|(u, _)| format!("{base}/agents?q={}&after={}", w::url_encode(&q), u.id))
+        found.last().map(|(u, _)| {
+            format!(
+                "{base}/agents?q={}&after={}",
+                crate::common::text::url_encode(&q),
+                u.id
+            )
+        })
     } else {
         None
     };
@@ -492,7 +496,7 @@ pub async fn add_agent_form(
         ctx: PageCtx::console(&m, "agent.add_title"),
         base: settings_base(&m.service.code),
         searched: !q.is_empty(),
-        q_param: w::url_encode(&q),
+        q_param: crate::common::text::url_encode(&q),
         q,
         candidates,
         chosen: chosen.filter(|c| !c.member),

@@ -9,12 +9,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::{Pairs, move_one};
-use crate::agents::groups::{Group, GroupMember, GroupSummary, validate_group_name};
-use crate::agents::model::Member;
 use crate::console::shell::settings_base;
 use crate::db::refuse;
 use crate::error::AppError;
 use crate::i18n;
+use crate::tenancy::group::{Group, GroupMember, GroupSummary, validate_group_name};
+use crate::tenancy::member::Member;
 use crate::web::{self as w, AgentManager, Flash, FormErrors, PageCtx};
 
 /// Candidates listed on a group page for adding.

@@ -123,7 +123,7 @@ pub async fn login_history(
         events.last().map(|e| {
             format!(
                 "{base}/login-history?q={}&kind={}&before={}",
-                w::url_encode(&q),
+                crate::common::text::url_encode(&q),
                 kind_code,
                 e.id
             )

@@ -15,8 +15,6 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
-use crate::agents::model::Member;
-use crate::auth::users::User;
 use crate::console::shell::settings_base;
 use crate::db::DbConn;
 use crate::db::schema::{menu_access, menu_restrictions, service_members, users};
@@ -24,6 +22,8 @@ use crate::db::types::Menu;
 use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n;
+use crate::tenancy::member::Member;
+use crate::tenancy::user::User;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
 /// Most members listed on a menu's edit page.

@@ -4,11 +4,9 @@
 
 pub mod agents_page;
 pub mod form;
-pub mod groups;
 pub mod groups_page;
 pub mod login_history;
 pub mod menu_access;
-pub mod model;
 
 use actix_web::web;
 

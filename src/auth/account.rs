@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::users::{User, is_valid_email, validate_name, validate_password};
 use crate::db::now;
 use crate::db::refuse;
 use crate::db::schema::{service_members, users};
 use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::tenancy::user::{User, is_valid_email, validate_name, validate_password};
 use crate::web::auth::{SESSION_STAMP, password_stamp};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, SignedIn};
 

@@ -6,14 +6,14 @@
 use askama::Template;
 
 use crate::auth::tokens;
-use crate::auth::users::{NewUser, User};
 use crate::db::DbConn;
 use crate::db::types::TokenPurpose;
 use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::{OutgoingMail, SmtpSettings};
+use crate::notify::outbox::{self, NewMail};
+use crate::notify::{OutgoingMail, SmtpSettings};
+use crate::tenancy::user::{NewUser, User};
 
 /// HTML body of an account mail.
 #[derive(Template)]

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::history;
-use crate::auth::users::User;
 use crate::db::types::LoginEventKind;
 use crate::error::AppError;
 use crate::i18n::{Lang, tf};
+use crate::tenancy::user::User;
 use crate::web::auth::{SESSION_STAMP, SESSION_USER, password_stamp};
 use crate::web::{self as w, LANG_COOKIE, PageCtx, Viewer};
 
@@ -38,7 +38,7 @@ pub async fn landing(req: HttpRequest, v: Viewer) -> Result<HttpResponse, AppErr
     let needs_setup = v
         .state
         .db
-        .read(|c| Ok(crate::org::model::needs_setup(c)?))
+        .read(|c| Ok(crate::tenancy::organization::needs_setup(c)?))
         .await?;
     if needs_setup {
         return Ok(w::redirect(&req, "/setup"));
@@ -50,7 +50,7 @@ pub async fn landing(req: HttpRequest, v: Viewer) -> Result<HttpResponse, AppErr
     let services = v
         .state
         .db
-        .read(move |c| Ok(crate::agents::model::Member::services_of_user(c, uid)?))
+        .read(move |c| Ok(crate::tenancy::member::Member::services_of_user(c, uid)?))
         .await?;
     let target = if let Some((s, _)) = services.iter().find(|(s, _)| s.enabled) {
         format!("/{}/console/", s.code)
@@ -71,7 +71,7 @@ pub async fn login_form(
     let needs_setup = v
         .state
         .db
-        .read(|c| Ok(crate::org::model::needs_setup(c)?))
+        .read(|c| Ok(crate::tenancy::organization::needs_setup(c)?))
         .await?;
     if needs_setup {
         return Ok(w::redirect(&req, "/setup"));
@@ -191,7 +191,7 @@ pub async fn logout(req: HttpRequest, v: Viewer) -> Result<HttpResponse, AppErro
         v.state
             .db
             .write(move |c| {
-                crate::auth::presence::clear(c, user.id)?;
+                crate::tenancy::presence::clear(c, user.id)?;
                 Ok(history::record(
                     c,
                     Some(user.id),

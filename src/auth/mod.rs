@@ -6,10 +6,8 @@ pub mod history;
 pub mod invite;
 pub mod login;
 pub mod password;
-pub mod presence;
 pub mod setup;
 pub mod tokens;
-pub mod users;
 
 use actix_web::web;
 

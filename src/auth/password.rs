@@ -7,11 +7,11 @@ use askama::Template;
 
 use crate::auth::invite::queue_account_mail;
 use crate::auth::tokens::{self, TokenProblem};
-use crate::auth::users::{User, is_valid_email, validate_password};
 use crate::db::refuse;
 use crate::db::types::TokenPurpose;
 use crate::error::AppError;
-use crate::mail::SmtpSettings;
+use crate::notify::SmtpSettings;
+use crate::tenancy::user::{User, is_valid_email, validate_password};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, Viewer};
 
 /// The "forgot password" page.

@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::history;
-use crate::auth::users::User;
 use crate::db::types::LoginEventKind;
 use crate::db::types::UserId;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::org::model::{SetupInput, needs_setup};
+use crate::tenancy::organization::{SetupInput, needs_setup};
+use crate::tenancy::user::User;
 use crate::web::auth::{SESSION_STAMP, SESSION_USER, password_stamp};
 use crate::web::{self as w, FormErrors, PageCtx, Viewer};
 
@@ -81,7 +81,7 @@ pub async fn run_setup(
             if !needs_setup(conn)? {
                 return Ok(None);
             }
-            match crate::org::model::run_setup(conn, &secret, &inp, lang)? {
+            match crate::tenancy::organization::run_setup(conn, &secret, &inp, lang)? {
                 Ok((admin_id, _)) => {
                     history::record(
                         conn,

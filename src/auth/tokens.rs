@@ -4,11 +4,11 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::auth::users::User;
 use crate::crypto;
 use crate::db::schema::{account_tokens, users};
 use crate::db::types::TokenPurpose;
 use crate::db::{DbConn, now};
+use crate::tenancy::user::User;
 
 /// How long a reset link lives.
 pub const RESET_TTL: TimeDelta = TimeDelta::hours(1);

@@ -20,6 +20,7 @@ use rand::Rng;
 
 use super::deliveries::{self, DeliveryKind};
 use super::model::{Action, Condition, Op, Recipient, Strategy, Trigger, log_firing, pick_text};
+use crate::common::text::html_to_text;
 use crate::db::dispatch::lock_service;
 use crate::db::schema::{
     categories, field_defs, group_members, service_members, services, ticket_entries,
@@ -27,8 +28,7 @@ use crate::db::schema::{
 };
 use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
-use crate::help_center::content::html_to_text;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::tickets::events::{Record, TicketEvent};
 use crate::tickets::{Priority, Status, Ticket, record_event};
 
@@ -444,7 +444,7 @@ fn apply(
             let members = assignable_members(conn, t.service_id, *group_id)?;
             let only_online = *online_only && *strategy != Strategy::Agent;
             let eligible = if only_online {
-                crate::auth::presence::online_among(conn, &members)?
+                crate::tenancy::presence::online_among(conn, &members)?
             } else {
                 members.clone()
             };
@@ -595,7 +595,7 @@ fn apply(
                 return Ok("notified 0".into());
             }
             let service = service_of(conn, t.service_id)?;
-            let lang = crate::mail::layouts::mail_lang(&service, &t.lang);
+            let lang = crate::notify::layouts::mail_lang(&service, &t.lang);
             let Some((subject, body, is_html)) = pick_text(
                 texts,
                 *html,
@@ -670,7 +670,7 @@ fn apply(
         }
         Action::ChatWebhook { url, template } => {
             let service = service_of(conn, t.service_id)?;
-            let lang = crate::mail::layouts::mail_lang(&service, &t.lang);
+            let lang = crate::notify::layouts::mail_lang(&service, &t.lang);
             // Rendered by the delivery worker before the first attempt.
             let body = serde_json::json!({
                 "botName": service.name,

@@ -19,15 +19,15 @@ use super::model::{
 };
 use crate::agents::form::{Pairs, move_one};
 use crate::categories::model::Tree;
+use crate::common::text::{html_to_text, sanitize_html, text_to_html};
+use crate::common::time::local_display;
 use crate::db::schema::{agent_groups, field_defs, service_members, triggers, users};
 use crate::db::types::{CategoryTree, EditorType};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{
-    html_to_text, local_display, sanitize_html, service_langs, service_tz, text_to_html,
-};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{service_langs, service_tz};
 use crate::tickets::detail::view::channel_key;
 use crate::tickets::lifecycle::status_label_key;
 use crate::tickets::{Channel, Priority, Status, Ticket};
@@ -233,7 +233,7 @@ fn choices(conn: &mut DbConn, service: &Service, lang: Lang) -> QueryResult<Choi
     }));
     let groups = groups_of(conn, service_id)?;
     let agents = agents_of(conn, service_id)?;
-    let fallback = crate::help_center::content::default_lang(service);
+    let fallback = crate::tenancy::service::default_lang(service);
     let tree_choices = |tree: &Tree| -> Vec<Choice> {
         tree.nodes()
             .iter()
@@ -890,7 +890,7 @@ pub fn read_form(
                     && addresses.len() <= 20
                     && addresses
                         .iter()
-                        .all(|a| crate::auth::users::is_valid_email(a));
+                        .all(|a| crate::tenancy::user::is_valid_email(a));
                 if ok {
                     Some(Action::Forward {
                         addresses,

@@ -17,6 +17,7 @@ use diesel::prelude::*;
 
 use super::deliveries::{self, DeliveryKind};
 use crate::agents::form::Pairs;
+use crate::common::time::local_display;
 use crate::db::dispatch::lock_service;
 use crate::db::schema::{
     service_members, services, sms_messages, surge_alerts, surge_recipients, surge_settings,
@@ -24,10 +25,10 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{local_display, service_tz};
 use crate::i18n::{self, Lang};
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
+use crate::notify::outbox::{self, NewMail};
+use crate::notify::smtp::OutgoingMail;
+use crate::tenancy::service::service_tz;
 use crate::tickets::events::TicketEvent;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin, ServiceMember};
 
@@ -239,7 +240,7 @@ pub fn check(conn: &mut DbConn, service_id: i64, ticket_id: i64) -> QueryResult<
     if s.by_email {
         let subject = fill(&s.email_subject);
         let text = fill(&s.email_body);
-        let html = crate::help_center::content::text_to_html(&text);
+        let html = crate::common::text::text_to_html(&text);
         for (name, email, _) in everyone.iter().filter(|r| !r.1.is_empty()) {
             outbox::enqueue(
                 conn,
@@ -556,7 +557,7 @@ pub async fn add_recipient(
     if email.is_empty() && phone.is_empty() {
         errors.add("r_email", "surge.error.contact");
     }
-    if !email.is_empty() && !crate::auth::users::is_valid_email(&email) {
+    if !email.is_empty() && !crate::tenancy::user::is_valid_email(&email) {
         errors.add("r_email", "validation.email_format");
     }
     if !phone.is_empty()

@@ -9,7 +9,7 @@ use crate::categories::page::title_key;
 use crate::db::types::CategoryTree;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 
 /// The content type of an `.xlsx` workbook.
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

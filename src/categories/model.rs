@@ -15,7 +15,7 @@ use crate::db::types::CategoryTree;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 
 /// Longest category name, in characters, after trimming.
 pub const MAX_NAME_CHARS: usize = 50;

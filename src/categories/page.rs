@@ -16,7 +16,7 @@ use crate::categories::model::{self, NamesInput, Tree, max_depth, name_field, na
 use crate::db::types::CategoryTree;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
 /// Longest text echoed back into a re-rendered form field.

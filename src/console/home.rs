@@ -5,8 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::agents::groups::Group;
 use crate::error::AppError;
+use crate::tenancy::group::Group;
 use crate::web::{self as w, PageCtx, ServiceMember};
 
 /// The console home page.

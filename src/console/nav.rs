@@ -95,14 +95,14 @@ pub const FEATURES: &[&[NavEntry]] = &[
     crate::tickets::console::NAV,
     crate::categories::NAV,
     crate::fields::NAV,
-    crate::mail::NAV,
+    crate::channels::email::NAV,
     crate::automation::NAV,
     crate::customers::NAV,
     crate::help_center::NAV,
     crate::openapi::NAV,
     crate::agents::NAV,
-    crate::openapi::customer_info::NAV,
-    crate::dooray::NAV,
+    crate::integrations::customer_info::NAV,
+    crate::integrations::dooray::NAV,
 ];
 
 /// A group of entries under one heading.

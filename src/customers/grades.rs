@@ -73,7 +73,7 @@ impl KeyType {
             return Err("grade.error.value_long");
         }
         match self {
-            KeyType::Email if !crate::auth::users::is_valid_email(v) => {
+            KeyType::Email if !crate::tenancy::user::is_valid_email(v) => {
                 Err("grade.error.value_email")
             }
             KeyType::Phone => {

@@ -12,11 +12,12 @@ use super::grades::{
     self, CheckedRule, Grade, GradeInput, KeyType, PALETTE, RULES_PER_PAGE, Rule, RuleInput,
 };
 use crate::agents::form::{Pairs, move_one};
+use crate::common::time::local_display;
 use crate::db::refuse;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
-use crate::help_center::content::{local_display, service_tz};
 use crate::i18n::{self, Lang};
+use crate::tenancy::service::service_tz;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
 /// An option of a select: value, label.

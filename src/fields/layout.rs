@@ -23,7 +23,7 @@ use crate::fields::model::{
 };
 use crate::fields::validate::{FieldError, RawValue, StoredValue, validate};
 use crate::i18n::Lang;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 
 /// Most intake types read for a layout decision (trees have 5 levels; this bounds the query).
 pub const MAX_INTAKE_TYPES: i64 = 5000;

@@ -384,7 +384,7 @@ fn text(field: &FieldDef, raw: &RawValue, multiline: bool) -> Result<StoredValue
 
 /// An e-mail address: one `@`, a dotted domain, no spaces, at most 254 characters.
 pub fn is_email(s: &str) -> bool {
-    crate::auth::users::is_valid_email(s)
+    crate::tenancy::user::is_valid_email(s)
 }
 
 /// A phone number: digits with optional `+` at the start, spaces, hyphens, dots and

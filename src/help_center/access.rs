@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest};
 
 use crate::db::types::{Menu, ServiceKind};
 use crate::error::AppError;
-use crate::services::model::Features;
+use crate::tenancy::service::Features;
 use crate::web::{ServiceAccess, ServiceMember};
 
 /// A help-center module of the back office, gated by the service's feature switch.

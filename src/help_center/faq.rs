@@ -8,13 +8,12 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::names::{Names, parse_names, pick_name};
 use crate::db::schema::{categories, faq_contents, faqs, users};
 use crate::db::search::{FtsTable, SearchQuery, fts_filter, normalize};
 use crate::db::types::CategoryTree;
 use crate::db::{DbConn, now};
-use crate::help_center::content::{
-    DocStatus, LangContent, Names, parse_names, pick_name, search_source,
-};
+use crate::help_center::content::{DocStatus, LangContent, search_source};
 use crate::i18n::Lang;
 
 /// An FAQ row.

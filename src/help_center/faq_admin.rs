@@ -10,17 +10,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::Pairs;
+use crate::common::time::local_display;
 use crate::db::search::SearchQuery;
 use crate::error::AppError;
 use crate::help_center::access::{HcAdmin, HcStaff, Module, base};
 use crate::help_center::attachments::{self, Attachment, Owner};
 use crate::help_center::content::{
-    DocStatus, LangContent, contents_from_rows, default_lang, empty_contents, local_display,
-    read_contents, service_tz,
+    DocStatus, LangContent, contents_from_rows, empty_contents, read_contents,
 };
 use crate::help_center::faq::{self, AdminFilter, FaqCategory, FaqInput, Tree};
 use crate::i18n::Lang;
 use crate::org::form::query_string;
+use crate::tenancy::service::{default_lang, service_tz};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
 /// Rows per back-office page.

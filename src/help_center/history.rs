@@ -21,19 +21,21 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 
 use crate::AppState;
+use crate::common::text::{sanitize_html, text_to_html};
+use crate::common::time::local_display;
 use crate::customers::normalize_email;
 use crate::db::schema::{customers, mail_outbox, ticket_attachments, ticket_entries, tickets};
 use crate::db::types::{ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Attachment, StoredFile, check_files};
-use crate::help_center::content::{local_display, sanitize_html, service_tz, text_to_html};
 use crate::help_center::customer_session::{self, HcIdentity};
 use crate::help_center::portal::{HcCtx, Portal};
 use crate::i18n::{self, Lang};
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
+use crate::notify::outbox::{self, NewMail};
+use crate::notify::smtp::OutgoingMail;
 use crate::org::info::UPLOADS_DIR;
+use crate::tenancy::service::service_tz;
 use crate::tickets::lifecycle::{self, LifecycleError};
 use crate::tickets::{EntryKind, Status, Ticket};
 use crate::web::{FormErrors, PageCtx, Viewer};
@@ -340,7 +342,7 @@ pub async fn request_link(
     let mut errors = FormErrors::new(lang);
     if email.is_empty() {
         errors.add("email", "hc.history.email_required");
-    } else if email.chars().count() > 254 || !crate::auth::users::is_valid_email(&email) {
+    } else if email.chars().count() > 254 || !crate::tenancy::user::is_valid_email(&email) {
         errors.add("email", "validation.email_format");
     }
     if !errors.is_empty() {

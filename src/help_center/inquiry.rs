@@ -311,10 +311,7 @@ fn form_page(
     sub: &Submitted,
     errors: &FormErrors,
 ) -> Result<InquiryPage, AppError> {
-    let (lang, fallback) = (
-        p.hc.lang,
-        crate::help_center::content::default_lang(&p.service),
-    );
+    let (lang, fallback) = (p.hc.lang, crate::tenancy::service::default_lang(&p.service));
     let s = step(nodes, chosen)?;
     let choices = s
         .children
@@ -392,7 +389,8 @@ pub async fn inquiry_form(
 ) -> Result<HttpResponse, AppError> {
     let l = load_nodes(&req, &v, &path).await?;
     if let Some(resp) =
-        crate::openapi::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service).await?
+        crate::help_center::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service)
+            .await?
     {
         return Ok(resp);
     }
@@ -498,7 +496,8 @@ pub async fn submit_inquiry(
 ) -> Result<HttpResponse, AppError> {
     let l = load_nodes(&req, &v, &path).await?;
     if let Some(resp) =
-        crate::openapi::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service).await?
+        crate::help_center::member::inquiry_gate(&req, &v.state, &v.session, &l.portal.service)
+            .await?
     {
         return Ok(resp);
     }
@@ -585,15 +584,12 @@ pub async fn submit_inquiry(
     // (`additionId`) goes with the ticket.
     let member_code =
         crate::help_center::customer_session::current(&v.session, sid).and_then(|i| i.usercode);
-    let addition_id = crate::openapi::member::pending_addition(&v.session, sid);
+    let addition_id = crate::help_center::member::pending_addition(&v.session, sid);
     let had_addition = addition_id.is_some();
     let created = {
         let stored = stored.clone();
         let contact = contact.clone();
-        let (subject, body) = (
-            subject.clone(),
-            crate::help_center::content::text_to_html(&body),
-        );
+        let (subject, body) = (subject.clone(), crate::common::text::text_to_html(&body));
         let service_name = p.service.name.clone();
         v.state
             .db
@@ -615,14 +611,14 @@ pub async fn submit_inquiry(
                     },
                 )?;
                 if let Some(id) = &addition_id {
-                    crate::openapi::member::attach_addition(c, sid, id, opened.id)?;
+                    crate::help_center::member::attach_addition(c, sid, id, opened.id)?;
                 }
                 Ok(opened)
             })
             .await
     };
     if had_addition && created.is_ok() {
-        crate::openapi::member::clear_addition(&v.session, sid);
+        crate::help_center::member::clear_addition(&v.session, sid);
     }
     let created = match created {
         Ok(c) => c,

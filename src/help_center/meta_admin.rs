@@ -11,15 +11,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::{Pairs, move_one};
+use crate::common::names::MAX_NAME;
+use crate::common::names::pick_name;
 use crate::db::refuse;
 use crate::error::AppError;
 use crate::help_center::access::{HcAdmin, Module, base};
 use crate::help_center::content::{
-    LangContent, MAX_NAME, contents_from_rows, default_lang, empty_contents, name_slots, pick_name,
-    read_contents_optional, read_names,
+    LangContent, contents_from_rows, empty_contents, read_contents_optional,
 };
 use crate::help_center::faq_admin::title_lang;
 use crate::help_center::notices::{self, Label, MAX_META, TemplateInput};
+use crate::tenancy::service::default_lang;
+use crate::web::lang_form::{name_slots, read_names};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
 /// Headings or tags.
@@ -216,7 +219,7 @@ async fn render_label(
     a: &HcAdmin,
     kind: LabelKind,
     id: i64,
-    names: Option<crate::help_center::content::Names>,
+    names: Option<crate::common::names::Names>,
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {

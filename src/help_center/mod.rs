@@ -12,6 +12,7 @@ pub mod faq;
 pub mod faq_admin;
 pub mod history;
 pub mod inquiry;
+pub mod member;
 pub mod meta_admin;
 pub mod notices;
 pub mod notices_admin;

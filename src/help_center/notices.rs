@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::names::{Names, parse_names};
 use crate::db::schema::{
     notice_contents, notice_headings, notice_tag_links, notice_tags, notice_templates, notices,
     users,
 };
 use crate::db::search::{FtsTable, SearchQuery, fts_filter, normalize};
 use crate::db::{DbConn, now};
-use crate::help_center::content::{DocStatus, LangContent, Names, parse_names, search_source};
+use crate::help_center::content::{DocStatus, LangContent, search_source};
 use crate::help_center::faq::pick_localized;
 use crate::i18n::Lang;
 

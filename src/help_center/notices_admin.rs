@@ -12,19 +12,20 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::Pairs;
+use crate::common::names::pick_name;
+use crate::common::time::{local_date, local_display, local_input, parse_date, parse_local_minute};
 use crate::db::now;
 use crate::db::search::SearchQuery;
 use crate::error::AppError;
 use crate::help_center::access::{HcAdmin, HcStaff, Module, base};
 use crate::help_center::attachments::{self, Attachment, Owner};
 use crate::help_center::content::{
-    DocStatus, LangContent, Period, contents_from_rows, default_lang, empty_contents, local_date,
-    local_display, local_input, parse_date, parse_local_minute, pick_name, read_contents,
-    service_tz,
+    DocStatus, LangContent, Period, contents_from_rows, empty_contents, read_contents,
 };
 use crate::help_center::faq_admin::title_lang;
 use crate::help_center::notices::{self, AdminFilter, Label, Notice, NoticeInput};
 use crate::org::form::query_string;
+use crate::tenancy::service::{default_lang, service_tz};
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
 /// Rows per back-office page.

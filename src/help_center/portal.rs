@@ -15,22 +15,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::common::names::{Names, pick_name};
+use crate::common::text::url_encode;
+use crate::common::time::local_date;
 use crate::db::now;
 use crate::db::search::SearchQuery;
 use crate::db::types::ServiceKind;
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Attachment, Owner};
-use crate::help_center::content::{
-    Names, default_lang, local_date, pick_name, service_langs, service_tz,
-};
 use crate::help_center::faq::{self, Faq, Tree};
 use crate::help_center::notices::{self, Notice, PortalFilter};
 use crate::help_center::settings::{self, HcSettings};
 use crate::i18n::{self, Lang};
 use crate::org::company::CompanyInfo;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_langs, service_tz};
 use crate::web::headers::FrameAncestors;
-use crate::web::{PageCtx, Viewer, url_encode};
+use crate::web::{PageCtx, Viewer};
 
 /// The cookie remembering the help-center language (path-scoped to one help center).
 pub const HC_LANG_COOKIE: &str = "oc_hc_lang";

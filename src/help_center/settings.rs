@@ -134,7 +134,7 @@ pub struct SettingsPage {
     /// Company-info records to pick from `(id, title, selected)`.
     pub companies: Vec<(i64, String, bool)>,
     /// Whether the service has the FAQ, notice and inquiry features.
-    pub features: crate::services::model::Features,
+    pub features: crate::tenancy::service::Features,
     /// Field errors.
     pub errors: FormErrors,
     /// Logo upload error (translated), empty when none.

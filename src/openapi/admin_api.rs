@@ -9,9 +9,8 @@ use actix_web::{HttpRequest, web};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::agents::model::{Member, Permissions};
-use crate::auth::users::User;
 use crate::categories::model::{self as cats, NamesInput, Tree};
+use crate::common::text::{html_to_text, sanitize_html};
 use crate::common::validation::Violations;
 use crate::customers::{Contact, Customer, MAX_USERCODE_CHARS};
 use crate::db::DbConn;
@@ -23,11 +22,13 @@ use crate::db::search::{contains_pattern, lower};
 use crate::db::types::{CategoryTree, Role};
 use crate::db::types::{CustomerId, ServiceId, TicketId, UserId};
 use crate::error::AppError;
-use crate::help_center::content::{default_lang, html_to_text, sanitize_html};
 use crate::i18n::Lang;
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
-use crate::services::model::Service;
+use crate::notify::outbox::{self, NewMail};
+use crate::notify::smtp::OutgoingMail;
+use crate::tenancy::member::{Member, Permissions};
+use crate::tenancy::service::Service;
+use crate::tenancy::service::default_lang;
+use crate::tenancy::user::User;
 use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle::{self, Action, CustomerMail, LifecycleError, ProcessInput};
 use crate::tickets::{self, Channel, EntryKind, Ticket, TicketAttachment};
@@ -324,7 +325,7 @@ pub async fn add_ticket(req: HttpRequest, payload: web::Payload) -> ApiResult {
         return Err(field_error("endUser.usercode"));
     }
     let email = s_of(&end_user, "email")?.unwrap_or_default();
-    if !email.is_empty() && !crate::auth::users::is_valid_email(&email) {
+    if !email.is_empty() && !crate::tenancy::user::is_valid_email(&email) {
         return Err(field_error("endUser.email"));
     }
     let contact = Contact {

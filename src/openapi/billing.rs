@@ -1,6 +1,6 @@
 //! Contracts (API.md §8.3, L9–L13), signed with the organization key: a service's contract
 //! with its items. Contiple's contract items are OpenContact's per-service feature switches
-//! ([`crate::services::model::Features`]): an item that maps onto a switch *is* that switch —
+//! ([`crate::tenancy::service::Features`]): an item that maps onto a switch *is* that switch —
 //! its state is read from and written to the service's features, so the organization console's
 //! toggles and this API always show the same thing. Items without a switch (those Contiple
 //! announced as planned) are kept in `billing_settings`, which also gives every item a stable
@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::db::schema::{billing_contracts, billing_settings, service_members, services};
 use crate::db::types::ServiceId;
 use crate::db::{DbConn, now};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 
 use super::admin_api::{b_of, field_error, field_required, i_of, read_state, s_of, write_state};
 use super::envelope::{
@@ -39,7 +39,7 @@ use super::org_api::{OrgCall, type_code, verify_org_call};
 pub struct Item {
     /// Contiple's item code.
     pub code: &'static str,
-    /// The feature switch ([`crate::services::model::Features::NAMES`]) it maps onto.
+    /// The feature switch ([`crate::tenancy::service::Features::NAMES`]) it maps onto.
     pub feature: Option<&'static str>,
 }
 
@@ -404,7 +404,7 @@ pub async fn register(req: HttpRequest, payload: web::Payload) -> ApiResult {
         return Err(field_error("freeExtension"));
     }
     let email = s_of(&obj, "email")?.unwrap_or_default();
-    if !email.is_empty() && !crate::auth::users::is_valid_email(&email) {
+    if !email.is_empty() && !crate::tenancy::user::is_valid_email(&email) {
         return Err(field_error("email"));
     }
     let free_trial = b_of(&obj, "freeTrial")?.unwrap_or(false);

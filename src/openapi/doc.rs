@@ -339,7 +339,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Member,
         "Member integration",
         "Remote login from the browser (form post).",
-        |r| r.to(super::member::remote_login_browser),
+        |r| r.to(crate::help_center::member::remote_login_browser),
     ),
     ep(
         "P21",
@@ -348,7 +348,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Member,
         "Member integration",
         "Remote login from the customer's server; returns an access token.",
-        |r| r.to(super::member::remote_login_server),
+        |r| r.to(crate::help_center::member::remote_login_server),
     ),
     ep(
         "P23",
@@ -1122,7 +1122,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Public,
         "Dooray!",
         "Dooray! project webhook: task workflow changes and comments of transferred tickets.",
-        |r| r.to(crate::dooray::hook::receive),
+        |r| r.to(crate::integrations::dooray::hook::receive),
     ),
 ];
 

@@ -14,9 +14,9 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
 use crate::error::AppError;
-use crate::help_center::content::{default_lang, service_langs};
 use crate::i18n::Lang;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_langs};
 
 /// The JSON content type of every envelope.
 pub const JSON_TYPE: &str = "application/json;charset=UTF-8";

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::agents::form::Pairs;
 use crate::categories::model::{self as cats, NamesInput, Tree};
+use crate::common::names::{Names, pick_name};
 use crate::common::validation::Violations;
 use crate::db::schema::{
     api_faq_category_codes, api_heading_codes, api_tag_codes, api_template_meta, categories, faqs,
@@ -23,12 +24,12 @@ use crate::db::types::CategoryTree;
 use crate::db::{DbConn, now};
 use crate::help_center::attachments::{self, Attachment, MAX_FILES, Owner, StoredFile};
 use crate::help_center::content::{
-    DocStatus, LangContent, Names, Period, default_lang, pick_name, read_contents,
-    read_contents_optional, service_langs,
+    DocStatus, LangContent, Period, read_contents, read_contents_optional,
 };
 use crate::help_center::{faq, notices};
 use crate::i18n::Lang;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_langs};
 use crate::web::FormErrors;
 
 use super::admin_api::{b_of, read_api, write_api};
@@ -799,7 +800,7 @@ pub async fn save_faq(req: HttpRequest, payload: web::Payload) -> ApiResult {
 
 fn actor_for(conn: &mut DbConn, oucode: Option<&str>) -> Result<i64, ApiError> {
     if let Some(code) = oucode
-        && let Some(u) = crate::auth::users::User::find_by_login(conn, code)?
+        && let Some(u) = crate::tenancy::user::User::find_by_login(conn, code)?
         && u.active
     {
         return Ok(u.id);
@@ -1899,7 +1900,7 @@ pub async fn save_template(req: HttpRequest, payload: web::Payload) -> ApiResult
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| required("subject"))?;
-    if subject.chars().count() > crate::help_center::content::MAX_NAME {
+    if subject.chars().count() > crate::common::names::MAX_NAME {
         return Err(bad("subject"));
     }
     let memo = s_of(&obj, "memo")?.ok_or_else(|| required("memo"))?;

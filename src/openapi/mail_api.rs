@@ -4,26 +4,26 @@
 //! delete).
 //!
 //! Everything maps onto the mail module, the same domain functions the settings pages use:
-//! [`crate::mail::representative`] for the representative account,
-//! [`crate::mail::layouts::SenderInfo`] and [`crate::mail::layouts::save_everywhere`] for the
-//! sender and the one per-service layout, [`crate::mail::accounts::check`] and
-//! [`crate::mail::accounts::save_verified`] for the accounts (validated, verified over IMAP
+//! [`crate::channels::email::representative`] for the representative account,
+//! [`crate::notify::layouts::SenderInfo`] and [`crate::notify::layouts::save_everywhere`] for the
+//! sender and the one per-service layout, [`crate::channels::email::accounts::check`] and
+//! [`crate::channels::email::accounts::save_verified`] for the accounts (validated, verified over IMAP
 //! and saved in one transaction; a failed verification names the failing step exactly as the
 //! page does). Passwords are never returned: every account shows `"********"`.
 
 use actix_web::{HttpRequest, web};
 use serde_json::{Map, Value, json};
 
+use crate::channels::email::accounts::{self, MailAccount, Problem, RawAccount, Refusal};
+use crate::channels::email::representative::{self, Refusal as RepRefusal};
 use crate::db::DbConn;
 use crate::db::types::ServiceKind;
 use crate::i18n::{self, Lang};
-use crate::mail::SmtpSettings;
-use crate::mail::accounts::{self, MailAccount, Problem, RawAccount, Refusal};
-use crate::mail::layouts::{
+use crate::notify::SmtpSettings;
+use crate::notify::layouts::{
     self, HtmlProblem, MAX_PART, MAX_SENDER_NAME, SenderInfo, SenderProblem,
 };
-use crate::mail::representative::{self, Refusal as RepRefusal};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 
 use super::admin_api::{read_api, write_api};
 use super::envelope::{ApiError, ApiResult, millis, ok_content, ok_null, pick_lang};
@@ -420,7 +420,7 @@ async fn set_active(req: HttpRequest, payload: web::Payload, on: bool) -> ApiRes
     let acc = path_account(&call, &req).await?;
     let id = acc.id;
     write_api(&call, move |c| Ok(MailAccount::set_enabled(c, id, on)?)).await?;
-    crate::mail::poller::accounts_changed();
+    crate::channels::email::poller::accounts_changed();
     account_response(&call, id).await
 }
 
@@ -446,6 +446,6 @@ pub async fn delete_external(req: HttpRequest, payload: web::Payload) -> ApiResu
     if !deleted {
         return Err(ApiError::Exception(i18n::t(lang, "imap.delete_enabled")));
     }
-    crate::mail::poller::accounts_changed();
+    crate::channels::email::poller::accounts_changed();
     ok_content(Value::from(SUCCESS))
 }

@@ -4,13 +4,11 @@
 
 pub mod admin_api;
 pub mod billing;
-pub mod customer_info;
 pub mod doc;
 pub mod envelope;
 pub mod files;
 pub mod legacy_docs;
 pub mod mail_api;
-pub mod member;
 pub mod org_api;
 pub mod phone_call;
 pub mod public_v2;
@@ -33,11 +31,11 @@ pub fn console_routes(cfg: &mut web::ServiceConfig) {
         .route(&a("/api"), web::get().to(doc::reference_page))
         .route(
             "/help-center/member-integration",
-            web::get().to(member::settings_page),
+            web::get().to(crate::help_center::member::settings_page),
         )
         .route(
             "/help-center/member-integration",
-            web::post().to(member::save_settings),
+            web::post().to(crate::help_center::member::save_settings),
         )
         .route(
             "/tickets/{public_id:T[0-9]{10,16}[0-9A-Za-z]{5}}/call",
@@ -47,8 +45,14 @@ pub fn console_routes(cfg: &mut web::ServiceConfig) {
 
 /// Registers the member-integration pages of the help center (under `/{service_id}/hc`).
 pub fn portal_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/member/check", web::get().to(member::check_page))
-        .route("/member/continue", web::get().to(member::continue_page));
+    cfg.route(
+        "/member/check",
+        web::get().to(crate::help_center::member::check_page),
+    )
+    .route(
+        "/member/continue",
+        web::get().to(crate::help_center::member::continue_page),
+    );
 }
 
 /// Registers the organization's API access page (under `/admin`).

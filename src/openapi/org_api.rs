@@ -2,7 +2,7 @@
 //! disabled, enabled, deleted, listed and get a new Open API key through
 //! `/openapi/v1/admin/service/…`, signed with the **organization key** (§2.2) instead of a
 //! service key. Validation and persistence are the organization console's own
-//! ([`crate::services::model`]), so the admin pages and this API refuse and store the same
+//! ([`crate::tenancy::service`]), so the admin pages and this API refuse and store the same
 //! things; creating a service makes the acting user (`OUCODE`, else the first organization
 //! administrator) its administrator and audits that, as the console does.
 //!
@@ -19,18 +19,18 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::agents::form::Pairs;
-use crate::auth::users::User;
 use crate::db::schema::{org_api_settings, services};
 use crate::db::types::ServiceId;
 use crate::db::types::{EditorType, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::org::model::Organization;
-use crate::services::model::{
+use crate::tenancy::organization::Organization;
+use crate::tenancy::service::{
     DeleteOutcome, NewService, Service, ServiceBasics, validate_new_service, validate_service_name,
     validate_settings,
 };
+use crate::tenancy::user::User;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 use super::admin_api::{field_error, field_required, i_of, read_state, s_of, write_state};

@@ -15,12 +15,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
+use crate::common::time::local_display;
 use crate::customers::Contact;
 use crate::db::schema::{service_members, ticket_calls, tickets as tk, users};
 use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{default_lang, local_display, service_tz};
+use crate::tenancy::service::{default_lang, service_tz};
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::view::load_ticket;
 use crate::tickets::intake::{self, Intake};
@@ -128,7 +129,7 @@ fn read_input(obj: &Map<String, Value>, tz: chrono_tz::Tz) -> Result<CallInput, 
         return Err(field_error("endUser.phone"));
     }
     let email = s_of(end_user, "email")?.unwrap_or_default();
-    if !email.is_empty() && !crate::auth::users::is_valid_email(&email) {
+    if !email.is_empty() && !crate::tenancy::user::is_valid_email(&email) {
         return Err(field_error("endUser.email"));
     }
     let name = s_of(end_user, "username")?.unwrap_or_default();

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::categories::model::{Node, helpcenter_nodes};
+use crate::common::names::pick_name;
+use crate::common::text::html_to_text;
 use crate::db::schema::{faqs, notice_tag_links, notices as nt};
 use crate::db::search::{FtsTable, SearchQuery, fts_filter};
 use crate::db::types::ServiceKind;
@@ -19,14 +21,13 @@ use crate::db::{DbConn, now};
 use crate::fields::layout::customer_form;
 use crate::fields::model::Control;
 use crate::help_center::attachments::{Attachment, Owner};
-use crate::help_center::content::{
-    DocStatus, default_lang, html_to_text, pick_name, service_langs,
-};
+use crate::help_center::content::DocStatus;
 use crate::help_center::faq::{self, FaqCategory, Tree};
 use crate::help_center::notices::{self, Label, Notice};
 use crate::help_center::settings::HcSettings;
 use crate::i18n::Lang;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_langs};
 
 use super::envelope::{
     ApiError, ApiResult, MAX_PAGE_SIZE, Params, is_today, millis, names_object, ok_content,

@@ -14,8 +14,8 @@ use crate::crypto;
 use crate::db::schema::{api_settings, services};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::org::model::Organization;
-use crate::services::model::Service;
+use crate::tenancy::organization::Organization;
+use crate::tenancy::service::Service;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
 use super::signing::parse_allowed_ips;

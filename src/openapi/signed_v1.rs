@@ -27,10 +27,10 @@ use crate::fields::validate::{RawValue, StoredValue};
 use crate::help_center::attachments::{
     EXTENSIONS, Incoming, StoredFile, content_matches, extension, store_files_in,
 };
-use crate::help_center::content::default_lang;
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::default_lang;
 use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle::{self, LifecycleError};
 use crate::tickets::{self, Channel, EntryKind, Status, Ticket, TicketAttachment};

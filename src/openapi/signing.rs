@@ -24,12 +24,12 @@ use md5::{Digest, Md5};
 use sha2::Sha256;
 
 use crate::AppState;
-use crate::auth::users::User;
 use crate::crypto::constant_time_eq;
 use crate::db::schema::{api_replay_guard, users};
 use crate::db::{Db, DbConn};
-use crate::org::model::Organization;
-use crate::services::model::Service;
+use crate::tenancy::organization::Organization;
+use crate::tenancy::service::Service;
+use crate::tenancy::user::User;
 
 use super::envelope::{ApiError, Params};
 use super::settings::ApiSettings;

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::users::User;
 use crate::db::schema::users;
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::UserId;
@@ -17,6 +16,7 @@ use crate::error::AppError;
 use crate::org::audit::{self, AuditRecord};
 use crate::org::form::query_string;
 use crate::org::members::{MemberQuery, MemberRow, list_members, member_rows};
+use crate::tenancy::user::User;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 /// Administrators per page.

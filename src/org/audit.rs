@@ -8,13 +8,13 @@ use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::auth::users::User;
 use crate::db::schema::permission_audit;
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::org::form::query_string;
+use crate::tenancy::user::User;
 use crate::web::{self as w, FormErrors, OrgAdmin, PageCtx};
 
 /// Every operation code written to the log, in the order the filter offers them. Each has a

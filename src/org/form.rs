@@ -1,7 +1,8 @@
 //! Small helpers shared by the organization-management pages: form bodies with repeated keys
 //! (checkbox groups), bounded text checks, and query strings for "next page" links.
 
-use crate::web::{FormErrors, url_encode};
+use crate::common::text::url_encode;
+use crate::web::FormErrors;
 
 /// A url-encoded form body as ordered pairs, for forms with repeated keys such as checkbox
 /// groups (`languages=ko&languages=en`), which serde's struct forms cannot express.

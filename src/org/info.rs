@@ -17,7 +17,7 @@ use crate::db::schema::organizations;
 use crate::error::AppError;
 use crate::i18n;
 use crate::org::logo::{LOGO_TYPES, MAX_LOGO_BYTES};
-use crate::org::model::Organization;
+use crate::tenancy::organization::Organization;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 /// Folder (inside the data directory) that holds uploaded files.
@@ -106,7 +106,7 @@ pub async fn rename_organization(
 ) -> Result<HttpResponse, AppError> {
     let v = &admin.0.viewer;
     let mut errors = FormErrors::new(v.lang);
-    crate::auth::users::validate_name(&mut errors, "name", &form.name);
+    crate::tenancy::user::validate_name(&mut errors, "name", &form.name);
     if !errors.is_empty() {
         let p = page(&admin, Some(form.name.clone()), errors, String::new()).await?;
         return w::html(StatusCode::UNPROCESSABLE_ENTITY, &p);

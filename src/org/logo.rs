@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::org::model::Organization;
+use crate::tenancy::organization::Organization;
 
 /// Largest logo accepted.
 pub const MAX_LOGO_BYTES: usize = 512 * 1024;

@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::users::is_valid_email;
 use crate::db::types::TlsMode;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
-use crate::mail::smtp::SmtpInput;
-use crate::mail::{OutgoingMail, SmtpSettings};
+use crate::notify::smtp::SmtpInput;
+use crate::notify::{OutgoingMail, SmtpSettings};
 use crate::org::form::{check_max, check_required};
+use crate::tenancy::user::is_valid_email;
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 /// Longest host name.
@@ -311,7 +311,7 @@ pub async fn send_test_mail(
                     html,
                     ..OutgoingMail::default()
                 };
-                match crate::mail::send(
+                match crate::notify::send(
                     &settings,
                     &v.state.secret,
                     &mail,

@@ -13,7 +13,6 @@ use diesel::prelude::*;
 use crate::auth::history::{self, LoginEvent};
 use crate::auth::invite::{Queued, invite_member, queue_account_mail};
 use crate::auth::tokens;
-use crate::auth::users::{NewUser, User, validate_new_member};
 use crate::db::refuse;
 use crate::db::schema::{service_members, services, users};
 use crate::db::search::{contains_pattern, lower};
@@ -24,6 +23,7 @@ use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::org::audit::{self, AuditRecord};
 use crate::org::form::query_string;
+use crate::tenancy::user::{NewUser, User, validate_new_member};
 use crate::web::{self as w, Flash, FormErrors, OrgAdmin, PageCtx};
 
 /// Members per page.

@@ -10,7 +10,6 @@ pub mod info;
 pub mod logo;
 pub mod mail_settings;
 pub mod members;
-pub mod model;
 
 use actix_web::web;
 

@@ -18,7 +18,7 @@ use crate::db::types::{EditorType, ServiceKind};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::org::form::Pairs;
-use crate::services::model::{
+use crate::tenancy::service::{
     DeleteOutcome, Features, NewService, Service, ServiceBasics, validate_new_service,
     validate_service_name, validate_settings,
 };
@@ -466,7 +466,7 @@ struct SettingsUpdate {
 
 fn validate_edit(v: &ServiceValues, lang: Lang) -> Result<SettingsUpdate, FormErrors> {
     let mut errors = FormErrors::new(lang);
-    crate::auth::users::validate_name(&mut errors, "service_name", &v.service_name);
+    crate::tenancy::user::validate_name(&mut errors, "service_name", &v.service_name);
     let editor = EditorType::parse(&v.editor_type);
     if editor.is_none() {
         errors.add("editor_type", "validation.choose_option");

@@ -2,7 +2,6 @@
 //! editing, enabling, disabling and deleting services.
 
 pub mod admin;
-pub mod model;
 
 use actix_web::web;
 

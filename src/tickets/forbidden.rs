@@ -11,10 +11,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
+use crate::common::text::html_to_text;
 use crate::db::schema::forbidden_words;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::html_to_text;
 use crate::i18n;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 

@@ -22,8 +22,8 @@ use crate::fields::layout::FormField;
 use crate::fields::validate::StoredValue;
 use crate::help_center::attachments::StoredFile;
 use crate::i18n::{self, Lang};
-use crate::mail::OutgoingMail;
-use crate::mail::outbox::{self, NewMail};
+use crate::notify::OutgoingMail;
+use crate::notify::outbox::{self, NewMail};
 
 /// Which receipt mail a new ticket gets (queued in its transaction).
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +184,7 @@ fn queue_receipt(
             let Some(contact) = intake.contact else {
                 return Ok(false);
             };
-            if !crate::auth::users::is_valid_email(&contact.email) {
+            if !crate::tenancy::user::is_valid_email(&contact.email) {
                 return Ok(false);
             }
             receipt_mail(
@@ -204,7 +204,7 @@ fn queue_receipt(
             else {
                 return Ok(false);
             };
-            if !crate::auth::users::is_valid_email(&customer.email) {
+            if !crate::tenancy::user::is_valid_email(&customer.email) {
                 return Ok(false);
             }
             let subject: String = tickets::table

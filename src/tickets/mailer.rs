@@ -15,16 +15,16 @@
 use diesel::prelude::*;
 
 use crate::AppState;
+use crate::common::text::sanitize_html;
 use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::DbConn;
 use crate::db::schema::{mail_outbox, ticket_entries, tickets};
 use crate::db::types::{CustomerId, ServiceId};
-use crate::help_center::content::sanitize_html;
-use crate::mail::layouts::{self, LayoutKind, SenderInfo};
-use crate::mail::outbox::{self, NewMail};
-use crate::mail::smtp::OutgoingMail;
-use crate::services::model::Service;
+use crate::notify::layouts::{self, LayoutKind, SenderInfo};
+use crate::notify::outbox::{self, NewMail};
+use crate::notify::smtp::OutgoingMail;
+use crate::tenancy::service::Service;
 use crate::tickets::substitution::{CONTENT, Context, Mode, render};
 use crate::tickets::{EntryKind, Ticket};
 

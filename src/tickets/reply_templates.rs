@@ -18,14 +18,15 @@ use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
 use crate::categories::model::Tree;
+use crate::common::text::{html_to_text, sanitize_html};
 use crate::db::schema::{reply_template_links, reply_templates};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::types::CategoryTree;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{default_lang, html_to_text, sanitize_html};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::default_lang;
 use crate::tickets::substitution::{self, CodeRow};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
@@ -444,11 +445,11 @@ pub async fn list_templates(
     let more = found.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     found.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
     let base = templates_base(&a.service.code);
-    let tz = crate::help_center::content::service_tz(&a.service);
+    let tz = crate::tenancy::service::service_tz(&a.service);
     let next_href = match (more, found.last()) {
         (true, Some(last)) => Some(format!(
             "{base}?q={}&resolution={}&before={}",
-            w::url_encode(&q),
+            crate::common::text::url_encode(&q),
             resolution_id.map(|r| r.to_string()).unwrap_or_default(),
             last.id
         )),
@@ -458,11 +459,11 @@ pub async fn list_templates(
         .into_iter()
         .map(|t| TemplateRow {
             id: t.id,
-            excerpt: crate::help_center::content::excerpt(&t.body_html, 120),
+            excerpt: crate::common::text::excerpt(&t.body_html, 120),
             title: t.title,
             search_code: t.search_code,
             shared: t.shared,
-            updated: crate::help_center::content::local_display(tz, t.updated_at),
+            updated: crate::common::time::local_display(tz, t.updated_at),
         })
         .collect();
     let fallback = fallback_of(&a.service);

@@ -22,9 +22,9 @@ use crate::db::schema::ticket_settings;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::model::Texts;
-use crate::help_center::content::service_langs;
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::service_langs;
 use crate::tickets::lifecycle;
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 

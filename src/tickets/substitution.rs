@@ -17,8 +17,9 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::users::User;
 use crate::categories::model::Tree;
+use crate::common::text::{escape_html, html_to_text, sanitize_html};
+use crate::common::time::local_display;
 use crate::crypto::SecretKey;
 use crate::customers::Customer;
 use crate::db::DbConn;
@@ -28,11 +29,10 @@ use crate::db::types::{CustomerId, ServiceId, UserId};
 use crate::error::AppError;
 use crate::fields::model::FieldDef;
 use crate::fields::personal::read_value;
-use crate::help_center::content::{
-    escape_html, html_to_text, local_display, sanitize_html, service_tz,
-};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::service_tz;
+use crate::tenancy::user::User;
 use crate::tickets::{EntryKind, Ticket, field_values_of};
 use crate::web::{self as w, PageCtx, ServiceMember};
 

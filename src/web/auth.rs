@@ -10,14 +10,14 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::AppState;
-use crate::agents::model::Member;
-use crate::auth::users::User;
 use crate::db::types::UserId;
 use crate::db::types::{Menu, Role};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::org::model::Organization;
-use crate::services::model::Service;
+use crate::tenancy::member::Member;
+use crate::tenancy::organization::Organization;
+use crate::tenancy::service::Service;
+use crate::tenancy::user::User;
 use crate::web::page::Flash;
 
 /// Session key holding the signed-in user's id.
@@ -256,7 +256,7 @@ impl ServiceAccess {
             .find(|(s, _)| s.id == service.id)
             .map(|(_, m)| m.clone());
         if member.is_some() {
-            crate::auth::presence::touch(&signed.viewer, uid).await;
+            crate::tenancy::presence::touch(&signed.viewer, uid).await;
         }
         Ok(ServiceAccess {
             signed,

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod errors;
 pub mod headers;
 pub mod health;
+pub mod lang_form;
 pub mod page;
 
 use actix_web::http::StatusCode;
@@ -24,11 +25,6 @@ pub use page::{Flash, FormErrors, NavItem, PageCtx};
 
 /// Name of the cookie that remembers the chosen UI language.
 pub const LANG_COOKIE: &str = "oc_lang";
-
-/// Percent-encodes a string for use in a query value.
-pub fn url_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 /// Whether the request was made by htmx.
 pub fn is_htmx(req: &HttpRequest) -> bool {

@@ -216,7 +216,7 @@ impl PageCtx {
 
     /// The current path, URL-encoded, for `?next=` links.
     pub fn next_param(&self) -> String {
-        crate::web::url_encode(&self.path)
+        crate::common::text::url_encode(&self.path)
     }
 }
 

@@ -121,7 +121,10 @@ async fn every_admin_route_is_for_organization_administrators_only() {
         assert_eq!(r.status, 303, "{path}");
         assert_eq!(
             r.location(),
-            format!("/login?next={}", opencontact::web::url_encode(path)),
+            format!(
+                "/login?next={}",
+                opencontact::common::text::url_encode(path)
+            ),
             "{path}"
         );
         let r = agent.get(path).await;
@@ -719,7 +722,7 @@ async fn members_are_searched_filtered_and_paged() {
         let r = c
             .get(&format!(
                 "/admin/members?q={}",
-                opencontact::web::url_encode(q)
+                opencontact::common::text::url_encode(q)
             ))
             .await;
         let logins: Vec<String> = r

@@ -2,14 +2,14 @@
 //! they store, the permission rules of SPEC §1.3 and the audit rows they write.
 
 use diesel::prelude::*;
-use opencontact::agents::model::Member;
 use opencontact::db::schema::{
     agent_groups, group_members, menu_restrictions, permission_audit, service_members, users,
 };
 use opencontact::db::types::{EditorType, Menu, ServiceKind};
 use opencontact::db::types::{ServiceId, UserId};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::member::Member;
+use opencontact::tenancy::service::{NewService, Service};
 
 use crate::support::{Client, PASSWORD, TestApp};
 

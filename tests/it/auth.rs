@@ -269,7 +269,7 @@ async fn an_invitation_link_sets_the_first_password() {
         .write_blocking(|c| {
             let (user, token) = opencontact::auth::invite::invite_member(
                 c,
-                &opencontact::auth::users::NewUser {
+                &opencontact::tenancy::user::NewUser {
                     login: "newbie".into(),
                     name: "New Bie".into(),
                     email: "newbie@acme.test".into(),

@@ -10,7 +10,7 @@ use opencontact::categories::{self, Node};
 use opencontact::db::schema::{categories as cat_table, services};
 use opencontact::db::types::{CategoryTree, EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 
 use crate::support::{Client, Resp, TestApp};
 

@@ -379,7 +379,7 @@ async fn customer_info_apis_are_set_up_by_service_admins() {
             .select(services::features)
             .first(c)
     });
-    let mut fe: opencontact::services::model::Features = serde_json::from_str(&feats).unwrap();
+    let mut fe: opencontact::tenancy::service::Features = serde_json::from_str(&feats).unwrap();
     fe.customer_info = false;
     let text = serde_json::to_string(&fe).unwrap();
     app.db(move |c| {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use opencontact::db::schema::{dooray_comments, dooray_member_keys, dooray_orgs, dooray_tasks};
 use opencontact::db::types::ServiceKind;
-use opencontact::dooray::model::{Org, project_ref_of_url};
+use opencontact::integrations::dooray::model::{Org, project_ref_of_url};
 use opencontact::tickets::lifecycle::{self, LifecycleError, TransferState};
 
 use crate::support::{Client, Resp, TestApp};
@@ -1076,7 +1076,7 @@ async fn the_transferred_view_splits_by_type_and_lifecycle_guards_hold() {
         app.db(|c| Ok(lifecycle::dooray_transferred(c, &t, admin_id, "cs/2"))),
         Err(LifecycleError::NotAllowed)
     );
-    let im = opencontact::services::model::NewService {
+    let im = opencontact::tenancy::service::NewService {
         code: "issues".into(),
         kind: ServiceKind::Issue,
         name: "Issues".into(),
@@ -1088,7 +1088,7 @@ async fn the_transferred_view_splits_by_type_and_lifecycle_guards_hold() {
     let im_id = app
         .state
         .db
-        .write_blocking(|c| opencontact::services::model::Service::create(c, &im))
+        .write_blocking(|c| opencontact::tenancy::service::Service::create(c, &im))
         .unwrap();
     let (im_ticket, _) = app.create_ticket(im_id, "Issue copy", "b@example.com");
     let t = app.ticket(issue);
@@ -1159,7 +1159,7 @@ async fn issue_management_tickets_transfer_to_dooray_too() {
     let app = TestApp::spawn().await;
     let fx = app.setup();
     let fake = Fake::start().await;
-    let im = opencontact::services::model::NewService {
+    let im = opencontact::tenancy::service::NewService {
         code: "issues".into(),
         kind: ServiceKind::Issue,
         name: "Issues".into(),
@@ -1171,7 +1171,7 @@ async fn issue_management_tickets_transfer_to_dooray_too() {
     let im_id = app
         .state
         .db
-        .write_blocking(|c| opencontact::services::model::Service::create(c, &im))
+        .write_blocking(|c| opencontact::tenancy::service::Service::create(c, &im))
         .unwrap();
     app.add_to_service(im_id, fx.admin_id, "admin");
     let admin = app.login("admin").await;

@@ -12,7 +12,7 @@ use opencontact::fields::model::{
 use opencontact::fields::personal::{decrypt_value, mask, read_value, store_value};
 use opencontact::fields::validate::{FieldError, RawValue, StoredValue};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 
 use crate::support::{Client, Resp, TestApp};
 

@@ -9,7 +9,7 @@ use opencontact::db::schema::{categories, faqs, hc_attachments, notices, service
 use opencontact::db::search::{FtsTable, SearchQuery, fts_filter, normalize};
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 
 use crate::support::{Client, Fixture, Resp, TestApp};
 

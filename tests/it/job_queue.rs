@@ -10,8 +10,8 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use opencontact::db::queue::{self, JobKind, Outcome, QueueTable};
 use opencontact::db::schema::mail_outbox;
-use opencontact::mail::outbox::{self, NewMail};
-use opencontact::mail::smtp::OutgoingMail;
+use opencontact::notify::outbox::{self, NewMail};
+use opencontact::notify::smtp::OutgoingMail;
 
 use crate::support::TestApp;
 

@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use opencontact::db::schema::{mail_outbox, ticket_events, tickets};
 use opencontact::db::types::ServiceKind;
-use opencontact::mail::outbox::{self, NewMail};
-use opencontact::mail::smtp::OutgoingMail;
+use opencontact::notify::outbox::{self, NewMail};
+use opencontact::notify::smtp::OutgoingMail;
 use opencontact::tickets::lifecycle::{
     self, Action, AssignKind, CustomerMail, InternalReason, LifecycleError, ProcessInput,
     TransferState,

@@ -13,8 +13,8 @@ use opencontact::db::schema::{
     ticket_entries, ticket_events, tickets,
 };
 use opencontact::db::types::ServiceKind;
-use opencontact::mail::OutgoingMail;
-use opencontact::mail::outbox::{self, NewMail};
+use opencontact::notify::OutgoingMail;
+use opencontact::notify::outbox::{self, NewMail};
 use opencontact::tickets::Ticket;
 use opencontact::tickets::lifecycle::{self, Action, ProcessInput};
 
@@ -117,8 +117,8 @@ async fn add_account(app: &TestApp, admin: &Client, mb: &Mailbox, delete: bool) 
     })
 }
 
-async fn poll(app: &TestApp, account: i64) -> opencontact::mail::import::PollReport {
-    opencontact::mail::import::poll_account_once(&app.state, account)
+async fn poll(app: &TestApp, account: i64) -> opencontact::channels::email::import::PollReport {
+    opencontact::channels::email::import::poll_account_once(&app.state, account)
         .await
         .expect("poll")
 }
@@ -852,8 +852,8 @@ async fn accounts_are_verified_before_they_are_saved() {
         .await;
     assert_eq!(r.status, 303);
     assert!(matches!(
-        opencontact::mail::import::poll_account_once(&app.state, id).await,
-        Err(opencontact::mail::import::PollError::Disabled)
+        opencontact::channels::email::import::poll_account_once(&app.state, id).await,
+        Err(opencontact::channels::email::import::PollError::Disabled)
     ));
     let r = admin
         .post_form(&format!("{ACCOUNTS}/{id}/delete"), &[])
@@ -872,7 +872,7 @@ async fn the_mail_pages_refuse_who_may_not_see_them() {
     app.add_to_service(fx.service_id, kim, "agent");
     let agent = app.login("kim").await;
     // A member of another service only.
-    let other = opencontact::services::model::NewService {
+    let other = opencontact::tenancy::service::NewService {
         code: "other".into(),
         kind: ServiceKind::Consultation,
         name: "Other".into(),
@@ -884,7 +884,7 @@ async fn the_mail_pages_refuse_who_may_not_see_them() {
     let other_sid = app
         .state
         .db
-        .write_blocking(|c| opencontact::services::model::Service::create(c, &other))
+        .write_blocking(|c| opencontact::tenancy::service::Service::create(c, &other))
         .unwrap();
     let lee = app.create_member("lee", "Lee Other", false);
     app.add_to_service(other_sid, lee, "admin");

@@ -14,7 +14,7 @@ use opencontact::fields::model::{
 use opencontact::help_center::content::{DocStatus, LangContent};
 use opencontact::help_center::{faq, notices};
 use opencontact::i18n::Lang;
-use opencontact::services::model::Service;
+use opencontact::tenancy::service::Service;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -143,10 +143,10 @@ pub fn seed(app: &TestApp) -> Seed {
                 },
                 DocStatus::Draft,
             )?;
-            let mut n = opencontact::help_center::content::Names::new();
+            let mut n = opencontact::common::names::Names::new();
             n.insert("en".into(), "Maintenance".into());
             let heading = notices::create_heading(c, sid, &n)?;
-            let mut tn = opencontact::help_center::content::Names::new();
+            let mut tn = opencontact::common::names::Names::new();
             tn.insert("en".into(), "Outage".into());
             let tag = notices::create_tag(c, sid, &tn)?;
             let notice = notices::create(

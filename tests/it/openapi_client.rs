@@ -195,13 +195,13 @@ impl Api {
             .state
             .db
             .write_blocking(move |c| {
-                opencontact::services::model::Service::enable_open_api(c, &secret, service_id)
+                opencontact::tenancy::service::Service::enable_open_api(c, &secret, service_id)
             })
             .expect("enable");
         let org = app
             .state
             .db
-            .write_blocking(|c| Ok(opencontact::org::model::Organization::find(c)?))
+            .write_blocking(|c| Ok(opencontact::tenancy::organization::Organization::find(c)?))
             .expect("org")
             .expect("org exists")
             .org_uid;

@@ -4,14 +4,14 @@
 //! the receipt mail of API-created tickets (P14, L14) and the session cookie's attributes.
 
 use diesel::prelude::*;
+use opencontact::channels::email::accounts::MailAccount;
 use opencontact::db::schema::{
     api_replay_guard, api_settings, mail_accounts, mail_layouts, mail_outbox, mail_sender_info,
     services, tickets,
 };
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::mail::accounts::MailAccount;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -489,7 +489,7 @@ async fn external_accounts_are_verified_registered_and_managed() {
         .db
         .write_blocking(move |c| {
             for i in 0..20 {
-                let input = opencontact::mail::accounts::AccountInput {
+                let input = opencontact::channels::email::accounts::AccountInput {
                     display_name: format!("Box {i}"),
                     host: "imap.example.com".into(),
                     port: 993,

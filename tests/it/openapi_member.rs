@@ -21,7 +21,7 @@ fn org_key(app: &TestApp) -> String {
     app.state
         .db
         .write_blocking(move |c| {
-            let org = opencontact::org::model::Organization::find(c)?.unwrap();
+            let org = opencontact::tenancy::organization::Organization::find(c)?.unwrap();
             org.org_key(&secret)
         })
         .unwrap()

@@ -19,7 +19,7 @@ fn org_api(app: &TestApp) -> Api {
     let org = app
         .state
         .db
-        .write_blocking(|c| Ok(opencontact::org::model::Organization::find(c)?))
+        .write_blocking(|c| Ok(opencontact::tenancy::organization::Organization::find(c)?))
         .unwrap()
         .unwrap();
     Api {
@@ -536,7 +536,7 @@ fn enable_feature(app: &TestApp, sid: i64, name: &'static str, on: bool) {
             .find(sid)
             .select(services::features)
             .first(c)?;
-        let mut f: opencontact::services::model::Features =
+        let mut f: opencontact::tenancy::service::Features =
             serde_json::from_str(&text).unwrap_or_default();
         f.set(name, on);
         diesel::update(services::table.find(sid))
@@ -545,7 +545,7 @@ fn enable_feature(app: &TestApp, sid: i64, name: &'static str, on: bool) {
     });
 }
 
-fn features(app: &TestApp, sid: i64) -> opencontact::services::model::Features {
+fn features(app: &TestApp, sid: i64) -> opencontact::tenancy::service::Features {
     let text: String = app.db(|c| {
         services::table
             .find(sid)

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use opencontact::db::schema::{api_settings, services};
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 
 use crate::support::TestApp;
 

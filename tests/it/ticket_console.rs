@@ -4,14 +4,14 @@
 
 use chrono::{Months, TimeDelta};
 use diesel::prelude::*;
-use opencontact::agents::groups::Group;
 use opencontact::db::schema::{
     customers, field_defs, group_members, mail_outbox, menu_access, menu_restrictions,
     service_members, ticket_entries, ticket_field_values, ticket_stars, tickets,
 };
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::group::Group;
+use opencontact::tenancy::service::{NewService, Service};
 use opencontact::tickets::lifecycle::{self, Action, AssignKind, InternalReason, ProcessInput};
 use opencontact::tickets::{Priority, Status};
 

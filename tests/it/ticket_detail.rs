@@ -9,7 +9,7 @@ use opencontact::db::schema::{
 };
 use opencontact::db::types::{EditorType, ServiceKind};
 use opencontact::i18n::Lang;
-use opencontact::services::model::{NewService, Service};
+use opencontact::tenancy::service::{NewService, Service};
 use opencontact::tickets::lifecycle::TransferState;
 use opencontact::tickets::{Channel, Status};
 use reqwest::multipart::{Form, Part};

@@ -9,9 +9,9 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::agents::model::Member;
 use crate::db::types::Menu;
 use crate::error::AppError;
+use crate::tenancy::member::Member;
 use crate::web::auth::{ServiceAccess, ServiceMember};
 
 /// A service member allowed into the ticket console.

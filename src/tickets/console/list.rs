@@ -10,9 +10,9 @@ use super::page::{self, BatchState, Mode, PAGE_SIZE, POLL_SECONDS};
 use super::rows::{self, Row};
 use super::search::SearchForm;
 use super::views::{self, View, Window};
-use crate::agents::groups::Group;
 use crate::error::AppError;
-use crate::help_center::content::service_tz;
+use crate::tenancy::group::Group;
+use crate::tenancy::service::service_tz;
 use crate::tickets::{Ticket, lifecycle};
 use crate::web::{self as w, PageCtx};
 

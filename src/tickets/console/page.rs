@@ -14,15 +14,15 @@ use super::access::TicketAgent;
 use super::rows::{self, Row};
 use super::search::{self, Criteria, SearchForm, SearchOptions, StatusFilter};
 use super::views::{self, Board, View, Window};
-use crate::agents::groups::Group;
 use crate::categories::model::{Tree, name_languages};
 use crate::db::schema::{service_members, users};
 use crate::db::types::{CategoryTree, ServiceKind};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::fields::model::{Audience, FieldDef};
-use crate::help_center::content::service_tz;
 use crate::i18n::{self, Lang};
+use crate::tenancy::group::Group;
+use crate::tenancy::service::service_tz;
 use crate::web::{self as w, FormErrors, PageCtx};
 
 /// Tickets per page.
@@ -138,7 +138,7 @@ impl Mode {
         }
         pairs
             .iter()
-            .map(|(k, v)| format!("{k}={}", w::url_encode(v)))
+            .map(|(k, v)| format!("{k}={}", crate::common::text::url_encode(v)))
             .collect::<Vec<_>>()
             .join("&")
     }

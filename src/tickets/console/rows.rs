@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
+use crate::common::time::local_display;
 use crate::db::DbConn;
 use crate::db::schema::{agent_groups, customers, ticket_stars, tickets, users};
-use crate::help_center::content::local_display;
 use crate::tickets::lifecycle::{agent_label_class as status_class, agent_label_key};
 use crate::tickets::{Channel, Priority, Ticket};
 

@@ -17,13 +17,13 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::agents::groups::Group;
 use crate::db::schema::{field_defs, group_members, service_members, ticket_stars, tickets, users};
 use crate::db::search::normalize;
 use crate::db::types::{CategoryTree, Role, ServiceKind};
 use crate::db::{Db, DbConn, dispatch, now};
 use crate::error::AppError;
-use crate::services::model::Service;
+use crate::tenancy::group::Group;
+use crate::tenancy::service::Service;
 
 /// What to generate.
 #[derive(Debug, Clone)]

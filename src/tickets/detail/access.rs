@@ -8,10 +8,10 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::agents::model::Member;
 use crate::db::types::Menu;
 use crate::error::AppError;
-use crate::services::model::Service;
+use crate::tenancy::member::Member;
+use crate::tenancy::service::Service;
 use crate::web::{ServiceAccess, ServiceMember};
 
 /// A member who may work the service's tickets.

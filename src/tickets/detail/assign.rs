@@ -14,13 +14,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
-use crate::agents::groups::Group;
 use crate::db::DbConn;
 use crate::db::schema::{group_members, service_members, users};
 use crate::db::{TxError, refuse};
 use crate::error::AppError;
 use crate::help_center::attachments;
 use crate::i18n;
+use crate::tenancy::group::Group;
 use crate::tickets::Ticket;
 use crate::tickets::detail::access::{StaffInfo, TicketStaff};
 use crate::tickets::detail::view::{self, PageState, load_ticket, ticket_href, tickets_base};

@@ -11,8 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::users::is_valid_email;
 use crate::categories::model::Tree;
+use crate::common::text::{html_to_text, sanitize_html};
 use crate::customers::Contact;
 use crate::db::DbConn;
 use crate::db::refuse;
@@ -26,11 +26,12 @@ use crate::fields::validate::{RawValue, StoredValue, validate};
 use crate::help_center::attachments::{
     self, EXTENSIONS, Incoming, MAX_FILES, StoredFile, check_files,
 };
-use crate::help_center::content::{default_lang, html_to_text, sanitize_html, service_langs};
 use crate::i18n::{self, Lang};
-use crate::mail::layouts::LayoutKind;
+use crate::notify::layouts::LayoutKind;
 use crate::org::info::UPLOADS_DIR;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_langs};
+use crate::tenancy::user::is_valid_email;
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::form::{
     Body, FieldChange, FieldInput, InputSource, Submitted, inputs, read_fields, read_multipart,
@@ -295,7 +296,7 @@ fn setup(
         },
         None => String::new(),
     };
-    let groups = crate::agents::groups::Group::of_service(conn, service.id)?
+    let groups = crate::tenancy::group::Group::of_service(conn, service.id)?
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();

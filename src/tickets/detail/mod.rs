@@ -14,7 +14,7 @@
 //! - `GET|POST …/transfer` ([`transfer`]).
 //!
 //! The settings pages of ticket processing are registered here too: mail layouts and sender
-//! info ([`crate::mail::layouts`]), reply templates ([`crate::tickets::reply_templates`]),
+//! info ([`crate::notify::layouts`]), reply templates ([`crate::tickets::reply_templates`]),
 //! forbidden words ([`crate::tickets::forbidden`]), ticket settings
 //! ([`crate::tickets::settings`]) and the substitution-code catalogue
 //! ([`crate::tickets::substitution`]).
@@ -76,7 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/settings/tickets",
             web::post().to(crate::tickets::settings::save_settings),
         );
-    crate::mail::layouts::routes(cfg);
+    crate::notify::layouts::routes(cfg);
     crate::tickets::reply_templates::routes(cfg);
     crate::tickets::forbidden::routes(cfg);
 }

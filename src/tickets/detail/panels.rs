@@ -10,14 +10,16 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 
+use crate::common::text::sanitize_html;
+use crate::common::time::local_date;
 use crate::db::DbConn;
 use crate::db::schema::{ticket_attachments, tickets};
 use crate::db::search::{contains_pattern, lower};
 use crate::error::AppError;
 use crate::help_center::attachments::{Attachment, serve};
-use crate::help_center::content::{local_date, sanitize_html, service_tz};
-use crate::mail::layouts::mail_lang;
-use crate::services::model::Service;
+use crate::notify::layouts::mail_lang;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::service_tz;
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::view::{load_ticket, ticket_href};
 use crate::tickets::lifecycle;
@@ -107,7 +109,7 @@ pub fn other_tickets(
     let next_href = match (more, found.last()) {
         (true, Some(last)) => Some(format!(
             "{href}?q={}&before={}",
-            crate::web::url_encode(q),
+            crate::common::text::url_encode(q),
             last.id
         )),
         _ => None,

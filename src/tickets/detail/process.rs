@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 
 use crate::categories::model::Tree;
+use crate::common::text::{escape_html, html_to_text, sanitize_html};
 use crate::db::DbConn;
 use crate::db::schema::{ticket_entries, ticket_field_values};
 use crate::db::types::CategoryTree;
@@ -21,9 +22,8 @@ use crate::error::AppError;
 use crate::fields::model::FieldDef;
 use crate::fields::personal::store_value;
 use crate::help_center::attachments::{self, Incoming, StoredFile, check_files};
-use crate::help_center::content::{escape_html, html_to_text, sanitize_html};
 use crate::i18n::{self, Lang};
-use crate::mail::layouts::{LayoutKind, mail_lang};
+use crate::notify::layouts::{LayoutKind, mail_lang};
 use crate::org::info::UPLOADS_DIR;
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::form::{Body, FieldChange, Submitted, read_fields, read_multipart};

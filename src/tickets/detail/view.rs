@@ -12,6 +12,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::categories::model::Tree;
+use crate::common::text::sanitize_html;
+use crate::common::time::local_display;
 use crate::customers::Customer;
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -25,9 +27,9 @@ use crate::fields::layout::{LayoutScope, agent_form, customer_form, layout_of};
 use crate::fields::model::{AgentPermission, FieldDef, SystemField};
 use crate::fields::personal::mask;
 use crate::help_center::attachments::{EXTENSIONS, MAX_FILES};
-use crate::help_center::content::{default_lang, local_display, sanitize_html, service_tz};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::{default_lang, service_tz};
 use crate::tickets::detail::access::{StaffInfo, TicketStaff};
 use crate::tickets::detail::form::{
     FieldInput, InputSource, Submitted, editable_customer_field, inputs,
@@ -319,7 +321,7 @@ pub struct DetailPage {
     /// is remembered in the browser: one per user.
     pub frames_key: String,
     /// Dooray! transfer, badge and conversation.
-    pub dooray: crate::dooray::panel::Panel,
+    pub dooray: crate::integrations::dooray::panel::Panel,
     /// Whether the customer-info panel is shown (SPEC §6.3).
     pub customer_info: bool,
     /// The customer's grade (SPEC §6.2): name and tag classes.
@@ -514,7 +516,7 @@ struct Loaded {
     other: OtherTickets,
     templates: TemplatePanel,
     im_services: bool,
-    dooray: crate::dooray::panel::Raw,
+    dooray: crate::integrations::dooray::panel::Raw,
     grade: Option<crate::customers::grades::Grade>,
 }
 
@@ -594,7 +596,7 @@ fn load(
     let group_order: Vec<(i64, String)> = agent_groups::table
         .filter(agent_groups::service_id.eq(service.id))
         .order((agent_groups::display_order.asc(), agent_groups::id.asc()))
-        .limit(crate::agents::groups::MAX_GROUPS)
+        .limit(crate::tenancy::group::MAX_GROUPS)
         .select((agent_groups::id, agent_groups::name))
         .load(conn)?;
     let groups: HashMap<i64, String> = group_order.iter().cloned().collect();
@@ -691,7 +693,7 @@ fn load(
         panel_resolution.or(ticket.resolution_category_id),
     )?;
     let im_services = service.kind() == ServiceKind::Consultation && has_im_services(conn)?;
-    let dooray = crate::dooray::panel::load(conn, service, &ticket)?;
+    let dooray = crate::integrations::dooray::panel::load(conn, service, &ticket)?;
     let grade = crate::customers::grades::grade_for_ticket(conn, &ticket)?;
     Ok(Loaded {
         ticket,
@@ -831,7 +833,7 @@ impl Names<'_> {
             "completed" => i18n::t(l, "ticket.detail.event.completed"),
             "spam_restored" => i18n::t(l, "ticket.detail.event.spam_restored"),
             "fields_updated" => i18n::t(l, "ticket.detail.event.fields_updated"),
-            other => crate::dooray::panel::event_text(l, other, &e.detail)
+            other => crate::integrations::dooray::panel::event_text(l, other, &e.detail)
                 .unwrap_or_else(|| other.to_string()),
         };
         Some(text)
@@ -1187,7 +1189,7 @@ fn assemble(s: &TicketStaff, l: Loaded, state: PageState) -> DetailPage {
         spam_actions: is_admin && t.is_spam,
         transfer_href,
         templates: l.templates,
-        dooray: crate::dooray::panel::view(&l.dooray, t, lang, tz, &base),
+        dooray: crate::integrations::dooray::panel::view(&l.dooray, t, lang, tz, &base),
         customer_info: service.customer_info_enabled(),
         grade: l.grade.as_ref().map(|g| (g.name.clone(), g.tag_class())),
         t: header,

@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use diesel::Connection;
 use diesel::prelude::*;
-use opencontact::auth::users::{NewUser, User};
 use opencontact::db::schema::service_members;
 use opencontact::db::types::TlsMode;
 use opencontact::i18n::Lang;
-use opencontact::mail::SmtpSettings;
-use opencontact::mail::smtp::SmtpInput;
-use opencontact::org::model::SetupInput;
+use opencontact::notify::SmtpSettings;
+use opencontact::notify::smtp::SmtpInput;
+use opencontact::tenancy::organization::SetupInput;
+use opencontact::tenancy::user::{NewUser, User};
 use opencontact::{AppState, Config, SecretKey};
 use scraper::{Html, Selector};
 
@@ -259,7 +259,9 @@ impl TestApp {
         let (admin_id, service_id) = self
             .state
             .db
-            .write_blocking(|c| opencontact::org::model::run_setup(c, &secret, &input, Lang::En))
+            .write_blocking(|c| {
+                opencontact::tenancy::organization::run_setup(c, &secret, &input, Lang::En)
+            })
             .expect("setup")
             .expect("setup input valid");
         Fixture {
@@ -396,7 +398,7 @@ impl TestApp {
 
     /// Creates another consultation service (English, UTC); returns its key.
     pub fn create_service(&self, code: &str) -> i64 {
-        let new = opencontact::services::model::NewService {
+        let new = opencontact::tenancy::service::NewService {
             code: code.into(),
             kind: opencontact::db::types::ServiceKind::Consultation,
             name: format!("{code} service"),
@@ -407,7 +409,7 @@ impl TestApp {
         };
         self.state
             .db
-            .write_blocking(|c| opencontact::services::model::Service::create(c, &new))
+            .write_blocking(|c| opencontact::tenancy::service::Service::create(c, &new))
             .expect("create service")
     }
 
@@ -430,7 +432,7 @@ impl TestApp {
     /// Turns a service's feature switches on and off, as an organization administrator would.
     pub fn set_features(&self, service_id: i64, on: &[&str], off: &[&str]) {
         use opencontact::db::schema::services;
-        use opencontact::services::model::Service;
+        use opencontact::tenancy::service::Service;
         let svc: Service = self.db(|c| {
             services::table
                 .find(service_id)

@@ -14,7 +14,7 @@ use crate::db::schema::customer_info_apis;
 use crate::db::{DbConn, now};
 use crate::fields::model::{Audience, Control, FieldDef, SystemField};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::tickets::Channel;
 
 /// Most APIs per service.
@@ -351,7 +351,7 @@ pub fn source_choices(
     service: &Service,
     lang: Lang,
 ) -> QueryResult<Vec<FieldChoice>> {
-    let fallback = crate::help_center::content::default_lang(service);
+    let fallback = crate::tenancy::service::default_lang(service);
     let mut out: Vec<FieldChoice> = SYSTEM_SOURCES
         .iter()
         .map(|s| FieldChoice {
@@ -382,7 +382,7 @@ pub fn link_choices(
     service: &Service,
     lang: Lang,
 ) -> QueryResult<Vec<FieldChoice>> {
-    let fallback = crate::help_center::content::default_lang(service);
+    let fallback = crate::tenancy::service::default_lang(service);
     let mut out = Vec::new();
     for audience in [Audience::Customer, Audience::Agent] {
         for f in FieldDef::of_audience(conn, service.id, audience)? {

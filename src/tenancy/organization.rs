@@ -4,7 +4,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::users::{self, NewUser, User};
 use crate::common::validation::{Report, Violations};
 use crate::crypto::{self, SecretKey};
 use crate::db::schema::{organizations, users as users_t};
@@ -12,7 +11,8 @@ use crate::db::types::ServiceKind;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::services::model::{NewService, Service};
+use crate::tenancy::service::{NewService, Service};
+use crate::tenancy::user::{self as users, NewUser, User};
 
 /// The organization row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -145,7 +145,7 @@ pub fn run_setup(
         timezone,
         editor_type: crate::db::types::EditorType::Html,
     };
-    crate::services::model::validate_new_service(conn, &mut errors, &new_service)?;
+    crate::tenancy::service::validate_new_service(conn, &mut errors, &new_service)?;
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -172,7 +172,7 @@ pub fn run_setup(
         },
     )?;
     let service_id = Service::create(conn, &new_service)?;
-    crate::agents::model::Member::add_admin(conn, service_id, admin_id)?;
+    crate::tenancy::member::Member::add_admin(conn, service_id, admin_id)?;
     Ok(Ok((admin_id, service_id)))
 }
 

@@ -15,13 +15,13 @@ use diesel::prelude::*;
 
 use super::imap::{self, Failure, InboxState, Target};
 use crate::AppState;
-use crate::auth::users::is_valid_email;
 use crate::crypto::SecretKey;
 use crate::db::refuse;
 use crate::db::schema::mail_accounts;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
+use crate::tenancy::user::is_valid_email;
 
 /// Most accounts per service.
 pub const MAX_ACCOUNTS: i64 = 20;

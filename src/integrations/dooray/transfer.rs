@@ -29,10 +29,10 @@ use super::model::{
     parse_ids,
 };
 use crate::agents::form::Pairs;
+use crate::common::text::sanitize_html;
 use crate::db::schema::dooray_tasks;
 use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
-use crate::help_center::content::sanitize_html;
 use crate::i18n::{self, Lang};
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::form::{Body, Submitted, read_multipart};

@@ -4,7 +4,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::users::User;
 use crate::db::schema::{
     agent_groups, group_members, menu_restrictions, service_members, services, users,
 };
@@ -12,7 +11,8 @@ use crate::db::search::{contains_pattern, lower};
 use crate::db::types::Role;
 use crate::db::types::{ServiceId, UserId};
 use crate::db::{DbConn, now};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::user::User;
 
 /// A member's role and permissions in one service.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]

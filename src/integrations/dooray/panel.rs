@@ -12,11 +12,12 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::model::{Comment, Project, Settings, Task, WorkflowClass, comments_of};
+use crate::common::text::sanitize_html;
+use crate::common::time::local_display;
 use crate::db::DbConn;
 use crate::db::schema::{dooray_projects, users};
-use crate::help_center::content::{local_display, sanitize_html};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::tickets::lifecycle::TransferState;
 use crate::tickets::{Status, Ticket};
 

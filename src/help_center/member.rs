@@ -34,12 +34,12 @@ use crate::error::AppError;
 use crate::help_center::access::HcAdmin;
 use crate::help_center::customer_session::{self, HcIdentity};
 use crate::i18n::{self, Lang};
-use crate::org::model::Organization;
-use crate::services::model::Service;
+use crate::tenancy::organization::Organization;
+use crate::tenancy::service::Service;
 use crate::web::{self as w, Flash, FormErrors, PageCtx};
 
-use super::envelope::{ApiError, ApiResult, Params, ok_content};
-use super::signing::sign;
+use crate::openapi::envelope::{ApiError, ApiResult, Params, ok_content};
+use crate::openapi::signing::sign;
 
 /// How old a member token's `time` may be (API.md §3.3).
 pub const TOKEN_WINDOW_MS: i64 = 3 * 60 * 1000;
@@ -799,7 +799,13 @@ fn strip_entry_params(req: &ServiceRequest) -> String {
     } else {
         let qs = kept
             .iter()
-            .map(|(k, v)| format!("{}={}", w::url_encode(k), w::url_encode(v)))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::common::text::url_encode(k),
+                    crate::common::text::url_encode(v)
+                )
+            })
             .collect::<Vec<_>>()
             .join("&");
         format!("{}?{qs}", req.path())
@@ -944,7 +950,10 @@ pub async fn inquiry_gate(
         );
         let mut url = settings.login_url.trim().to_string();
         url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&format!("returnUrl={}", w::url_encode(&here)));
+        url.push_str(&format!(
+            "returnUrl={}",
+            crate::common::text::url_encode(&here)
+        ));
         return Ok(Some(
             HttpResponse::SeeOther()
                 .insert_header(("Location", url))
@@ -1172,11 +1181,11 @@ pub fn attach_addition(
             &content,
         )?;
     }
-    super::signed_v1::insert_meta(
+    crate::openapi::signed_v1::insert_meta(
         conn,
         service_id,
         ticket_id,
-        &super::signed_v1::TicketMeta {
+        &crate::openapi::signed_v1::TicketMeta {
             client_ip: "",
             type_one: "",
             type_two: "",
@@ -1231,7 +1240,7 @@ async fn status_check_redirect(req: &ServiceRequest, code: &str) -> Option<Strin
         .map_or(req.path().to_string(), |pq| pq.as_str().to_string());
     Some(format!(
         "/{code}/hc/member/check?next={}",
-        w::url_encode(&here)
+        crate::common::text::url_encode(&here)
     ))
 }
 
@@ -1330,7 +1339,7 @@ pub async fn check_page(
         continue_url: format!(
             "/{}/hc/member/continue?next={}",
             service.code,
-            w::url_encode(&hc_next(&service.code, &q.next))
+            crate::common::text::url_encode(&hc_next(&service.code, &q.next))
         ),
     };
     let mut resp = w::html(StatusCode::OK, &page)?;
@@ -1358,7 +1367,7 @@ pub async fn continue_page(
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&format!(
             "returnUrl={}",
-            w::url_encode(&format!("{}{next}", state.config.base_url))
+            crate::common::text::url_encode(&format!("{}{next}", state.config.base_url))
         ));
         url
     };

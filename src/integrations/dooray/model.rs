@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::common::text::{html_to_text, sanitize_html};
 use crate::common::validation::{Report, Violations};
 use crate::crypto::SecretKey;
 use crate::db::schema::{
@@ -19,7 +20,6 @@ use crate::db::schema::{
 };
 use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
-use crate::help_center::content::{html_to_text, sanitize_html};
 
 /// Dooray's public-cloud API endpoint (the government and finance clouds have their own).
 pub const DEFAULT_API_BASE: &str = "https://api.dooray.com";
@@ -1037,7 +1037,7 @@ pub fn body_to_html(mime: &str, content: &str) -> String {
     if mime.eq_ignore_ascii_case("text/html") {
         return sanitize_html(content);
     }
-    let escaped = crate::help_center::content::escape_html(content.trim());
+    let escaped = crate::common::text::escape_html(content.trim());
     let paragraphs: Vec<String> = escaped
         .split("\n\n")
         .filter(|p| !p.trim().is_empty())

@@ -32,7 +32,7 @@ use crate::db::refuse;
 use crate::db::types::{ServiceId, TicketId};
 use crate::error::AppError;
 use crate::openapi::envelope::{ApiError, ApiResult, ok_null};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::tickets::lifecycle::{self, LifecycleError, TransferState};
 use crate::tickets::{Ticket, record_event};
 

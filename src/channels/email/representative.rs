@@ -12,10 +12,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::SmtpSettings;
-use crate::auth::users::is_valid_email;
 use crate::db::schema::mail_representatives;
 use crate::db::{DbConn, now};
+use crate::notify::SmtpSettings;
+use crate::tenancy::user::is_valid_email;
 
 /// Longest local part (RFC 5321).
 pub const MAX_LOCAL: usize = 64;

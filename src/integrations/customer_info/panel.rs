@@ -14,10 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::agents::form::Pairs;
+use crate::common::time::local_display;
 use crate::error::AppError;
 use crate::fields::personal::mask;
-use crate::help_center::content::{local_display, service_tz};
 use crate::i18n;
+use crate::tenancy::service::service_tz;
 use crate::tickets::detail::access::TicketStaff;
 use crate::tickets::detail::view::{load_ticket, sees_personal, ticket_href};
 use crate::tickets::{Status, Ticket};

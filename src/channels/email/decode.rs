@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use crate::help_center::content::escape_html;
+use crate::common::text::escape_html;
 use crate::i18n::Lang;
 
 /// Longest HTML or text body read (characters); longer bodies are cut before sanitising.
@@ -320,7 +320,7 @@ pub fn text_to_html(text: &str) -> String {
 }
 
 fn has_text(html: &str) -> bool {
-    crate::help_center::content::html_to_text(html)
+    crate::common::text::html_to_text(html)
         .chars()
         .any(|c| !c.is_whitespace())
 }
@@ -452,7 +452,7 @@ pub fn decode(raw: &[u8]) -> Result<Decoded, Rejected> {
         .collect();
     let from = m.from().and_then(|a| a.first());
     let from_address = clean_text(from.and_then(|a| a.address()).unwrap_or(""));
-    if !crate::auth::users::is_valid_email(&from_address) {
+    if !crate::tenancy::user::is_valid_email(&from_address) {
         let detail = if from_address.is_empty() {
             "the message has no sender address".to_string()
         } else {

@@ -27,7 +27,7 @@ use crate::error::AppError;
 use crate::fields::model::{Control, FieldDef, SystemField};
 use crate::fields::personal::{read_value, store_value};
 use crate::fields::validate::StoredValue;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
 use crate::tickets::Ticket;
 use crate::tickets::events::TicketEvent;
 

@@ -340,7 +340,7 @@ impl Api {
         let list = emails
             .iter()
             .take(MEMBERS_PAGE)
-            .map(|e| crate::web::url_encode(e))
+            .map(|e| crate::common::text::url_encode(e))
             .collect::<Vec<_>>()
             .join(",");
         let v = self

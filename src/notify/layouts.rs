@@ -21,14 +21,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::agents::form::Pairs;
-use crate::auth::users::is_valid_email;
+use crate::common::text::{html_to_text, sanitize_html};
 use crate::db::schema::{mail_layouts, mail_sender_info};
 use crate::db::types::text_enum;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
-use crate::help_center::content::{html_to_text, sanitize_html, service_langs};
 use crate::i18n::{self, Lang};
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::service_langs;
+use crate::tenancy::user::is_valid_email;
 use crate::tickets::substitution::{self, CONTENT, CodeRow};
 use crate::web::{self as w, Flash, FormErrors, PageCtx, ServiceAdmin};
 
@@ -400,7 +401,7 @@ pub fn save_everywhere(conn: &mut DbConn, service: &Service, html: &str) -> Quer
 /// The HTML layout the Open API reports as the service's one layout: the resolve layout of
 /// the service's default language (saved or default).
 pub fn main_html(conn: &mut DbConn, service: &Service) -> QueryResult<String> {
-    let lang = crate::help_center::content::default_lang(service);
+    let lang = crate::tenancy::service::default_lang(service);
     Ok(effective(conn, service.id, LayoutKind::Resolve, lang)?.html_body)
 }
 

@@ -3,6 +3,7 @@
 //! its system ticket fields), validation, and the Open API switch.
 
 use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use crate::common::validation::Report;
@@ -392,7 +393,7 @@ pub fn validate_service_name(
     name: &str,
     except: Option<i64>,
 ) -> QueryResult<()> {
-    crate::auth::users::validate_name(errors, field, name);
+    crate::tenancy::user::validate_name(errors, field, name);
     if errors.has(field) {
         return Ok(());
     }
@@ -438,10 +439,10 @@ impl Service {
     pub fn create_with_admin(
         conn: &mut DbConn,
         new: &NewService,
-        creator: &crate::auth::users::User,
+        creator: &crate::tenancy::user::User,
     ) -> Result<i64, AppError> {
         let id = Service::create(conn, new)?;
-        crate::agents::model::Member::add_admin(conn, id, creator.id)?;
+        crate::tenancy::member::Member::add_admin(conn, id, creator.id)?;
         crate::org::audit::record(
             conn,
             crate::org::audit::AuditRecord {
@@ -546,4 +547,28 @@ pub fn validate_settings(
     if timezone.parse::<chrono_tz::Tz>().is_err() {
         errors.add("timezone", "validation.timezone");
     }
+}
+
+/// The service's help-center languages, the default first.
+pub fn service_langs(service: &Service) -> Vec<Lang> {
+    let default = default_lang(service);
+    let mut langs = vec![default];
+    for l in service.languages() {
+        if !langs.contains(&l) {
+            langs.push(l);
+        }
+    }
+    langs
+}
+
+/// The service's default help-center language.
+pub fn default_lang(service: &Service) -> Lang {
+    Lang::parse(&service.default_lang)
+        .or_else(|| service.languages().first().copied())
+        .unwrap_or_default()
+}
+
+/// The service's time zone (UTC when the stored name is unknown).
+pub fn service_tz(service: &Service) -> Tz {
+    service.timezone.parse().unwrap_or(Tz::UTC)
 }

@@ -11,40 +11,17 @@ pub mod accounts_page;
 pub mod decode;
 pub mod imap;
 pub mod import;
-pub mod layouts;
-pub mod outbox;
-pub mod outbox_admin;
 pub mod poller;
 pub mod quarantine;
 pub mod representative;
-pub mod smtp;
-
-pub use smtp::{OutgoingMail, SmtpSettings, send};
 
 use actix_web::web;
-
-/// Registers the organization's outbox pages (under `/admin`).
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/outbox", web::get().to(outbox_admin::org_outbox))
-        .route(
-            "/outbox/{id}/retry",
-            web::post().to(outbox_admin::retry_org_mail),
-        );
-}
 
 /// Registers the e-mail settings of a service's console (under `/{service_id}/console`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     const S: &str = "/settings";
     let p = |rest: &str| format!("{S}{rest}");
     cfg.route(
-        &p("/mail-outbox"),
-        web::get().to(outbox_admin::service_outbox),
-    )
-    .route(
-        &p("/mail-outbox/{id}/retry"),
-        web::post().to(outbox_admin::retry_service_mail),
-    )
-    .route(
         &p("/mail-accounts"),
         web::get().to(accounts_page::list_accounts),
     )

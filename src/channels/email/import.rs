@@ -36,6 +36,7 @@ use super::decode::{self, Decoded, Rejected};
 use super::imap::{self, Stage};
 use super::quarantine::{self, NewQuarantined};
 use crate::AppState;
+use crate::common::text::escape_html;
 use crate::crypto::SecretKey;
 use crate::customers::{self, Contact, Customer};
 use crate::db::schema::tickets as ticket_rows;
@@ -44,10 +45,10 @@ use crate::db::types::{CustomerId, ServiceId, TicketId};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::help_center::attachments::{self, Incoming, MAX_FILE_BYTES, MAX_FILES, StoredFile};
-use crate::help_center::content::{default_lang, escape_html};
 use crate::i18n::{self, Lang};
 use crate::org::info::UPLOADS_DIR;
-use crate::services::model::Service;
+use crate::tenancy::service::Service;
+use crate::tenancy::service::default_lang;
 use crate::tickets::intake::{self, Intake, Receipt};
 use crate::tickets::lifecycle;
 use crate::tickets::{self, Channel, EntryKind, Status, Ticket};
@@ -190,10 +191,10 @@ async fn run_round(state: &AppState, account_id: i64) -> Result<PollReport, Poll
                 .select(Service::as_select())
                 .first(c)?;
             let mut own = MailAccount::all_addresses(c)?;
-            if let Some(s) = super::SmtpSettings::load(c)? {
+            if let Some(s) = crate::notify::SmtpSettings::load(c)? {
                 own.push(s.from_address.to_lowercase());
             }
-            own.extend(super::layouts::SenderInfo::all_addresses(c)?);
+            own.extend(crate::notify::layouts::SenderInfo::all_addresses(c)?);
             Ok(Some((account, service, own)))
         })
         .await?;
