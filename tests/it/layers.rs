@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 /// Files that hold domain code besides every `model.rs` and the lower layers.
 const DOMAIN_FILES: &[&str] = &[
-    "auth/users.rs",
+    "tenancy/organization.rs",
+    "tenancy/service.rs",
+    "tenancy/member.rs",
+    "tenancy/user.rs",
     "fields/validate.rs",
     "tickets/mod.rs",
     "tickets/events.rs",
